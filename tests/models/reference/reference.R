@@ -1,0 +1,111 @@
+# Reference values for tests/models (run from the repository root):
+#
+#   .venv/bin/python tests/models/reference/make_data.py   # writes rossi.csv
+#   Rscript tests/models/reference/reference.R             # writes pbc.csv, reference.json
+#
+# R 4.x with survival, Hmisc, rms, riskRegression, jsonlite (Debian packages
+# r-cran-survival r-cran-hmisc r-cran-rms r-cran-riskregression).
+# CI has no R: the tests read the committed reference.json.
+suppressPackageStartupMessages({
+  library(survival); library(Hmisc); library(rms); library(riskRegression)
+  library(jsonlite)
+})
+here <- "tests/models/reference"
+rossi <- read.csv(file.path(here, "rossi.csv"))
+out <- list(
+  versions = list(R = R.version.string,
+                  survival = as.character(packageVersion("survival")),
+                  Hmisc = as.character(packageVersion("Hmisc")),
+                  rms = as.character(packageVersion("rms")),
+                  riskRegression = as.character(packageVersion("riskRegression")))
+)
+mat <- function(m) unname(lapply(seq_len(nrow(m)), function(i) unname(m[i, ])))
+
+# ---- restricted cubic spline basis (Hmisc::rcspline.eval, norm = 2) --------
+sp <- list()
+add_basis <- function(name, x, nk) {
+  b <- rcspline.eval(x, nk = nk, inclx = TRUE, norm = 2)
+  sp[[name]] <<- list(x = x, nk = nk, knots = attr(b, "knots"), basis = mat(b))
+}
+add_basis("age_4", rossi$age, 4)
+add_basis("age_3", rossi$age, 3)
+add_basis("prio_5", rossi$prio, 5)          # many zeros: exercises 'fractied'
+add_basis("age_5_n60", rossi$age[1:60], 5)   # n < 100: outer knots at 5th values
+add_basis("week_7", rossi$week, 7)
+out$rcs <- sp
+
+# ---- Cox, Efron ties, Rossi ------------------------------------------------
+h <- c(26, 52)
+covs <- c("fin", "age", "race", "wexp", "mar", "paro", "prio")
+cox_ref <- function(fit, newdata) {
+  sf <- survfit(fit, newdata = newdata)          # ctype 2 (Efron) for efron ties
+  s <- summary(sf, times = h, extend = TRUE)$surv  # rows = times
+  list(coef = unname(coef(fit)), names = names(coef(fit)),
+       se = unname(sqrt(diag(vcov(fit)))),
+       loglik = fit$loglik, means = unname(fit$means),
+       risk_26 = 1 - unname(s[1, ]), risk_52 = 1 - unname(s[2, ]))
+}
+fit1 <- coxph(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro + prio,
+              data = rossi, ties = "efron")
+c1 <- cox_ref(fit1, rossi)
+# the Breslow (no tie correction) baseline, survfit ctype = 1
+sf1 <- survfit(fit1, newdata = rossi, ctype = 1)
+c1$risk_52_breslow <- 1 - unname(summary(sf1, times = 52)$surv[1, ])
+# proportional hazards: cox.zph (survival >= 3: score test, full information)
+for (tr in c("rank", "km", "identity")) {
+  z <- cox.zph(fit1, transform = tr, terms = FALSE)
+  c1[[paste0("zph_", tr)]] <- list(names = rownames(z$table),
+                                  chisq = unname(z$table[, "chisq"]),
+                                  p = unname(z$table[, "p"]))
+}
+out$cox_rossi <- c1
+
+# rcs(age, 4) + other covariates, as rms::rcs builds it
+fit2 <- coxph(Surv(week, arrest) ~ rcs(age, 4) + fin + race + wexp + mar + paro + prio,
+              data = rossi, ties = "efron")
+out$cox_rcs_rossi <- cox_ref(fit2, rossi)
+out$cox_rcs_rossi$knots <- unname(attr(rcs(rossi$age, 4), "parms"))
+
+# strata: baseline per stratum
+fit3 <- coxph(Surv(week, arrest) ~ rcs(age, 4) + fin + prio + strata(wexp),
+              data = rossi, ties = "efron")
+sf3 <- survfit(fit3, newdata = rossi)   # one curve per row, each its own stratum
+r3 <- sapply(seq_len(nrow(rossi)), function(i)
+  1 - summary(sf3[i], times = 52, extend = TRUE)$surv)
+out$cox_strata_rossi <- list(coef = unname(coef(fit3)), names = names(coef(fit3)),
+                             se = unname(sqrt(diag(vcov(fit3)))),
+                             loglik = fit3$loglik, risk_52 = unname(r3))
+
+# ---- Weibull AFT (survreg) -------------------------------------------------
+fw <- survreg(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro + prio,
+              data = rossi, dist = "weibull")
+lp <- predict(fw, type = "lp")
+out$weibull_rossi <- list(coef = unname(coef(fw)), names = names(coef(fw)),
+                          log_scale = log(fw$scale), loglik = fw$loglik,
+                          se = unname(sqrt(diag(vcov(fw)))),
+                          risk_52 = unname(1 - exp(-(52 / exp(lp))^(1 / fw$scale))))
+
+# ---- cause-specific Cox, pbc (survival) ------------------------------------
+# event 1 = death (pbc status 2), event 2 = transplant (pbc status 1, competing)
+data(pbc, package = "survival")
+d <- pbc[!is.na(pbc$protime), ]
+d <- data.frame(time = as.numeric(d$time),
+                event = ifelse(d$status == 2, 1L, ifelse(d$status == 1, 2L, 0L)),
+                age = d$age, log_bili = log(d$bili), albumin = d$albumin,
+                edema = d$edema, log_protime = log(d$protime))
+write.csv(d, file.path(here, "pbc.csv"), row.names = FALSE)
+csc <- CSC(Hist(time, event) ~ age + log_bili + albumin + edema + log_protime,
+           data = d)
+ht <- c(1826, 3652)
+pr_h <- predictRisk(csc, newdata = d, times = ht, cause = 1, product.limit = FALSE)
+pr_pl <- predictRisk(csc, newdata = d, times = ht, cause = 1, product.limit = TRUE)
+out$csc_pbc <- list(
+  coef_cause1 = unname(coef(csc$models[[1]])), coef_cause2 = unname(coef(csc$models[[2]])),
+  names = names(coef(csc$models[[1]])),
+  ties = csc$models[[1]]$method,
+  risk_1826 = unname(pr_h[, 1]), risk_3652 = unname(pr_h[, 2]),
+  risk_1826_product_limit = unname(pr_pl[, 1]), risk_3652_product_limit = unname(pr_pl[, 2]))
+
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE),
+           file.path(here, "reference.json"))
+cat("wrote", file.path(here, "reference.json"), "\n")
