@@ -1,0 +1,133 @@
+"""The ``epi`` command line.
+
+Exit codes: 0 success; 2 bad input (a one-paragraph message, no traceback
+unless ``--debug``); 1 internal error. Stages that own commands add them
+through ``epi/<stage>/_cli.py: add_commands(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from epi import __version__
+from epi._progress import stderr_progress
+from epi.exceptions import EpiError
+
+__all__ = ["main"]
+
+# Stage modules that add their own sub-commands (see docs/CONTRACTS.md).
+STAGE_COMMANDS = (
+    "epi.data.synth._cli",
+    "epi.validation._cli",
+    "epi.nlp._cli",
+    "epi.report._cli",
+)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from epi.pipeline import check
+
+    for line in check(args.protocol, progress=stderr_progress()):
+        print(line)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from epi.pipeline import run
+
+    run_dir = run(args.protocol, out_root=args.out, progress=stderr_progress())
+    print(f"run written to {run_dir}")
+    return 0
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    from epi.protocol import fingerprint, load_protocol, lock_protocol
+
+    protocol = load_protocol(args.file)
+    path = lock_protocol(protocol, args.file)
+    print(f"locked {args.file} (fingerprint {fingerprint(protocol)}) → {path}")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from epi.protocol import write_schema
+
+    print(f"wrote {write_schema(args.out)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command, including the stages' own."""
+    parser = argparse.ArgumentParser(
+        prog="epi",
+        description=(
+            "Protocol-driven clinical prediction research on cross-sector Danish health data."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"epi {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate a protocol and, if present, its data")
+    p.add_argument("protocol", type=Path)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("run", help="run a study protocol end to end")
+    p.add_argument("protocol", type=Path)
+    p.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: runs)")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("protocol", help="lock a protocol or write its JSON Schema")
+    psub = p.add_subparsers(dest="protocol_command", required=True, metavar="ACTION")
+    lock = psub.add_parser("lock", help="register a protocol: write FILE.lock.json")
+    lock.add_argument("file", type=Path)
+    lock.set_defaults(func=_cmd_lock)
+    schema = psub.add_parser("schema", help="write the protocol JSON Schema")
+    schema.add_argument("--out", type=Path, default=Path("protocols/_schema"))
+    schema.set_defaults(func=_cmd_schema)
+
+    for name in STAGE_COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that stage is not part of this build
+            raise
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``epi`` command line and return its exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return int(args.func(args) or 0)
+    except EpiError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"epi: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("epi: interrupted; nothing half-written was left behind.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        print(
+            f"epi: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in epi, not in your input. Rerun with --debug and report the traceback.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
