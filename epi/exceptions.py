@@ -9,23 +9,23 @@ exit code 2 with a one-paragraph message; anything else is an internal error
 from __future__ import annotations
 
 __all__ = [
-    "EpiError",
-    "ProtocolError",
-    "LockError",
-    "DataError",
-    "SpecError",
     "CohortError",
-    "LeakageError",
-    "ModelError",
     "ConvergenceError",
-    "ValidationInputError",
-    "NLPError",
-    "RuleError",
-    "ReportError",
-    "EpiWarning",
-    "StatisticalWarning",
     "ConvergenceWarning",
+    "DataError",
     "DiagnosticsWarning",
+    "EpiError",
+    "EpiWarning",
+    "LeakageError",
+    "LockError",
+    "ModelError",
+    "NLPError",
+    "ProtocolError",
+    "ReportError",
+    "RuleError",
+    "SpecError",
+    "StatisticalWarning",
+    "ValidationInputError",
 ]
 
 

@@ -84,7 +84,9 @@ def _describe(err: dict[str, Any], data: Any, lines: dict[KeyPath, int], file: s
     return f"{where}: '{path}': {err['msg']}{shown}."
 
 
-def protocol_from_dict(data: Any, *, file: str = "<protocol>", lines: dict | None = None) -> Protocol:
+def protocol_from_dict(
+    data: Any, *, file: str = "<protocol>", lines: dict | None = None
+) -> Protocol:
     """Validate a plain mapping as a :class:`Protocol`.
 
     Parameters

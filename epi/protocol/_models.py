@@ -186,12 +186,12 @@ class FeaturesSpec(_Section):
     """Named feature sets built from the look-back window before the index date."""
 
     lookback_days: Annotated[int, Field(gt=0)] = 730
-    sets: dict[
-        Literal["demographics", "gp", "hospital", "municipal", "notes"], FeatureSetSpec
-    ] = Field(
-        default_factory=lambda: {
-            name: FeatureSetSpec() for name in ("demographics", "gp", "hospital", "municipal")
-        }
+    sets: dict[Literal["demographics", "gp", "hospital", "municipal", "notes"], FeatureSetSpec] = (
+        Field(
+            default_factory=lambda: {
+                name: FeatureSetSpec() for name in ("demographics", "gp", "hospital", "municipal")
+            }
+        )
     )
 
 

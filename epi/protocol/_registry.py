@@ -21,7 +21,14 @@ from epi.exceptions import LockError
 from epi.io import atomic_write_json
 from epi.protocol._models import Protocol
 
-__all__ = ["LockStatus", "check_lock", "fingerprint", "lock_path", "lock_protocol", "section_fingerprints"]
+__all__ = [
+    "LockStatus",
+    "check_lock",
+    "fingerprint",
+    "lock_path",
+    "lock_protocol",
+    "section_fingerprints",
+]
 
 
 def _digest(obj: Any) -> str:

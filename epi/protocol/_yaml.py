@@ -32,7 +32,9 @@ def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
             _walk(item, (*path, i), lines)
 
 
-def load_yaml_with_lines(path: str | Path, *, what: str = "protocol") -> tuple[Any, dict[KeyPath, int]]:
+def load_yaml_with_lines(
+    path: str | Path, *, what: str = "protocol"
+) -> tuple[Any, dict[KeyPath, int]]:
     """Read a YAML file safely and return its data and a key-path → line map.
 
     Parameters
@@ -56,14 +58,18 @@ def load_yaml_with_lines(path: str | Path, *, what: str = "protocol") -> tuple[A
     """
     path = Path(path)
     if not path.is_file():
-        raise ProtocolError(f"{what} file not found: {path}. Check the path (it is relative to {Path.cwd()}).")
+        raise ProtocolError(
+            f"{what} file not found: {path}. Check the path (it is relative to {Path.cwd()})."
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ProtocolError(f"{path}: not valid UTF-8 (byte {exc.start}); save the {what} as UTF-8.") from exc
+        raise ProtocolError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); save the {what} as UTF-8."
+        ) from exc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader is safe
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
