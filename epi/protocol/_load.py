@@ -74,7 +74,7 @@ def _describe(err: dict[str, Any], data: Any, lines: dict[KeyPath, int], file: s
         parent = _model_at(loc[:-1])
         allowed = sorted(parent.model_fields) if parent else []
         key = str(clean[-1])
-        near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
         hint = f" Did you mean '{near[0]}'?" if near else ""
         return f"{where}: unknown key '{path}'.{hint} Allowed keys here: {', '.join(allowed)}."
     if err["type"] == "missing":

@@ -1,0 +1,95 @@
+"""The command line: exit codes, messages, and runs that are whole or absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from epi.cli import main
+from tests.tiny_tables import write_tiny_tables
+
+
+def _protocol(tmp_path: Path, data_path: Path) -> Path:
+    path = tmp_path / "study.yaml"
+    path.write_text(
+        f"study: {{id: tiny, title: Tiny study}}\ndata: {{source: tables, path: '{data_path}'}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_bad_input_exits_2_with_one_paragraph_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "study.yaml"
+    path.write_text("study: {id: x, title: y, versoin: 2}\n", encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("epi: error: ")
+    assert "unknown key 'study.versoin'. Did you mean 'version'?" in err
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--debug", "check", str(tmp_path / "missing.yaml")]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_internal_error_exits_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import epi.pipeline
+
+    def boom(*args: object, **kwargs: object) -> list[str]:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(epi.pipeline, "check", boom)
+    assert main(["check", str(tmp_path / "x.yaml")]) == 1
+    assert "internal error: RuntimeError: unexpected" in capsys.readouterr().err
+
+
+def test_check_reports_every_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    protocol = _protocol(tmp_path, write_tiny_tables(tmp_path / "data"))
+    assert main(["check", str(protocol)]) == 0
+    out = capsys.readouterr().out
+    assert "persons: 3 of 3 rows valid" in out
+    assert "muni_falls: absent" in out
+
+
+def test_missing_data_folder_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    protocol = _protocol(tmp_path, tmp_path / "nowhere")
+    assert main(["check", str(protocol)]) == 2
+    assert "data folder not found" in capsys.readouterr().err
+
+
+def test_runs_never_overwrite_and_failed_runs_leave_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = write_tiny_tables(tmp_path / "data")
+    protocol = _protocol(tmp_path, data)
+    runs = tmp_path / "runs"
+    assert main(["run", str(protocol), "--out", str(runs)]) == 0
+    assert main(["run", str(protocol), "--out", str(runs)]) == 0
+    finished = sorted((runs / "tiny").iterdir())
+    assert len(finished) == 2 and not any(p.name.endswith(".partial") for p in finished)
+    manifest = json.loads((finished[0] / "run.json").read_text())
+    assert len(manifest["protocol_fingerprint"]) == 64
+    assert manifest["synthetic"] is False
+    # a run that fails half-way leaves no folder behind
+    (data / "gp_contacts.csv").write_text("contact_id,person_id\nG1,P00000001\n")
+    assert main(["run", str(protocol), "--out", str(runs)]) == 2
+    assert sorted((runs / "tiny").iterdir()) == finished
+
+
+def test_lock_then_edit_refuses_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    protocol = _protocol(tmp_path, write_tiny_tables(tmp_path / "data"))
+    assert main(["protocol", "lock", str(protocol)]) == 0
+    assert Path(str(protocol) + ".lock.json").is_file()
+    protocol.write_text(protocol.read_text() + "seed: 7\n", encoding="utf-8")
+    assert main(["run", str(protocol), "--out", str(tmp_path / "runs")]) == 2
+    assert "without an amendment in section(s): seed" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("run.json"))
