@@ -1,0 +1,1 @@
+"""Benchmarks: each ``bench_<stage>.py`` exposes ``run(quick: bool = False) -> list[dict]``."""
