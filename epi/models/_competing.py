@@ -61,7 +61,7 @@ class CauseSpecificCoxModel:
         strata: Sequence[str] | None = None,
         baseline_ties: str = "efron",
         product_limit: bool = True,
-        max_iter: int = 50,
+        max_iter: int = 500,
     ) -> None:
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio

@@ -76,7 +76,7 @@ class CoxModel:
         Estimator of the baseline hazard at tied event times: ``"efron"``
         equals R's ``survfit.coxph`` for an Efron fit (``ctype=2``);
         ``"breslow"`` is ``d/Σ exp(lp)`` (``ctype=1``, riskRegression).
-    max_iter : int, default 50
+    max_iter : int, default 500
         Newton–Raphson steps allowed.
     cause : int, default 1
         Event code treated as the event; all other codes are censored.
@@ -110,7 +110,7 @@ class CoxModel:
         splines: Mapping[str, int] | None = None,
         strata: Sequence[str] | None = None,
         baseline_ties: str = "efron",
-        max_iter: int = 50,
+        max_iter: int = 500,
         cause: int = 1,
     ) -> None:
         self.penalizer = penalizer
@@ -192,10 +192,13 @@ class CoxModel:
             l1_ratio=float(self.l1_ratio),
             strata=["_S"] if design.strata else None,
         )
+        # tight tolerance for the plain likelihood; lifelines' smoothed L1 penalty
+        # sharpens every step and only meets its default tolerance
+        fit_options = {"max_steps": int(self.max_iter)}
+        if float(self.penalizer) == 0.0:
+            fit_options["precision"] = 1e-9
         run_lifelines(
-            lambda: cph.fit(
-                df, "_T", "_E", fit_options={"max_steps": int(self.max_iter), "precision": 1e-9}
-            ),
+            lambda: cph.fit(df, "_T", "_E", fit_options=fit_options),
             Z,
             design.terms_,
             float(self.penalizer),
