@@ -1,5 +1,11 @@
 """Input data: specs, checked loading, the DuckDB event store, and the synthetic population."""
 
+from epi.data._analysis_table import (
+    AnalysisTable,
+    data_fingerprint,
+    read_analysis_table,
+    read_frame,
+)
 from epi.data._load import LoadReport, TableReport, build_event_store, find_table_file
 from epi.data._specs import (
     ColumnSpec,
@@ -13,6 +19,7 @@ from epi.data._specs import (
 )
 
 __all__ = [
+    "AnalysisTable",
     "ColumnSpec",
     "EventMapping",
     "LoadReport",
@@ -21,8 +28,11 @@ __all__ = [
     "TableSpec",
     "Vocabulary",
     "build_event_store",
+    "data_fingerprint",
     "find_table_file",
     "load_specs",
     "load_vocabularies",
+    "read_analysis_table",
+    "read_frame",
     "specs_dir",
 ]

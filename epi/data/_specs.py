@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from epi.exceptions import SpecError
-from epi.protocol._yaml import load_yaml_with_lines
+from epi._yaml import load_yaml_with_lines
 
 __all__ = [
     "ColumnSpec",
