@@ -145,7 +145,7 @@ class CauseSpecificCoxModel:
 
 def clip_risk(risk: np.ndarray, name: str) -> np.ndarray:
     """Clip risks to [0, 1], warning with the count when any lay outside."""
-    bad = (risk < 0) | (risk > 1)
+    bad = (risk < -1e-12) | (risk > 1 + 1e-12)  # beyond rounding
     if bad.any():
         warnings.warn(
             f"{name}: {int(bad.sum())} predicted risk(s) outside [0, 1] (max {risk.max():.4g}) "

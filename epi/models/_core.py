@@ -114,7 +114,9 @@ def cause_specific_cif(
     ``F1(h | x) = Σ_{t_j <= h} S(t_{j-1} | x) dΛ1(t_j | x)`` over the pooled
     event times, with ``dΛc(t | x) = dH0c(t) exp(lp_c)``. The all-cause
     survival just before ``t_j`` is ``S = Π_{t_i < t_j} (1 - dΛ1 - dΛ2)``
-    (``product_limit=True``, riskRegression's default) or
+    (``product_limit=True``, riskRegression's default; a person's step with
+    ``dΛ1 + dΛ2 > 1`` counts as certain failure split in proportion, so that
+    ``0 <= F1 <= 1``) or
     ``S = exp(-(Λ1 + Λ2))`` (``product_limit=False``).
 
     Parameters
@@ -140,7 +142,15 @@ def cause_specific_cif(
     a1 = np.outer(risk1, j1)  # (n, m) cause-1 hazard jumps
     a2 = np.outer(risk2, j2)
     if product_limit:
-        surv = np.cumprod(1.0 - a1 - a2, axis=1)
+        # A person-level jump a1 + a2 > 1 (tiny strata, extreme lp) would make the
+        # product negative and the CIF exceed 1; such a step is read as certain
+        # failure split a1 : a2 (no change whenever a1 + a2 <= 1, as in riskRegression).
+        q = a1 + a2
+        over = q > 1.0
+        if over.any():
+            a1 = np.where(over, a1 / np.where(over, q, 1.0), a1)
+            q = np.minimum(q, 1.0)
+        surv = np.cumprod(1.0 - q, axis=1)
     else:
         surv = np.exp(-np.cumsum(a1 + a2, axis=1))
     surv_before = np.hstack([np.ones((risk1.size, 1)), surv[:, :-1]])
