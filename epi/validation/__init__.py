@@ -17,21 +17,42 @@ from epi.validation._calibration import (
 from epi.validation._decision import TREAT_ALL, TREAT_NONE, decision_curve, net_benefit
 from epi.validation._discrimination import harrell_c, time_dependent_auc, uno_c
 from epi.validation._overall import brier_score, ipa
+from epi.validation._performance import MEASURES, evaluate_predictions
+from epi.validation._plots import plot_calibration, plot_decision_curve
+from epi.validation._report import read_predictions, write_evaluation
+from epi.validation._resampling import (
+    ResamplingResult,
+    bootstrap_optimism,
+    cross_validate,
+    internal_external_validation,
+    temporal_validation,
+)
 
 __all__ = [
+    "MEASURES",
     "TREAT_ALL",
     "TREAT_NONE",
+    "ResamplingResult",
+    "bootstrap_optimism",
     "brier_score",
     "calibration_curve",
     "calibration_errors",
     "calibration_in_the_large",
     "calibration_slope",
+    "cross_validate",
     "decision_curve",
+    "evaluate_predictions",
     "harrell_c",
+    "internal_external_validation",
     "ipa",
     "net_benefit",
     "observed_risk",
     "oe_ratio",
+    "plot_calibration",
+    "plot_decision_curve",
+    "read_predictions",
+    "temporal_validation",
     "time_dependent_auc",
     "uno_c",
+    "write_evaluation",
 ]

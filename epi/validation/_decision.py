@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from epi.exceptions import ValidationInputError
 from epi.validation._checks import as_outcome, as_risk, check_horizon
-from epi.validation._estimators import HorizonData, cumulative_incidence, prepare
+from epi.validation._estimators import HorizonData, prepare
 
 FloatArray = NDArray[np.float64]
 
@@ -53,17 +53,27 @@ def check_thresholds(thresholds: ArrayLike) -> FloatArray:
 def _net_benefit(hd: HorizonData, risk: FloatArray, thresholds: FloatArray) -> FloatArray:
     out = np.zeros(thresholds.size)
     n = risk.size
-    order = np.argsort(-risk, kind="stable")
-    r_sorted = risk[order]
-    cache: dict[int, float] = {}
+    # Sort persons by time once; each threshold's Kaplan-Meier/Aalen-Johansen risk
+    # among the treated is then a masked pass without sorting again.
+    order = np.argsort(hd.duration, kind="stable")
+    ts = hd.duration[order]
+    es = hd.event[order]
+    uniq, first = np.unique(ts, return_index=True)
+    keep = uniq <= hd.horizon
+    rs = risk[order]
     for k, pt in enumerate(thresholds):
-        m = int(np.searchsorted(-r_sorted, -pt, side="right"))  # number with risk >= pt
+        treated = rs >= pt
+        m = int(treated.sum())
         if m == 0:
             continue
-        if m not in cache:
-            idx = order[:m]
-            cache[m] = cumulative_incidence(hd.duration[idx], hd.event[idx], hd.horizon)
-        f = cache[m]
+        at_risk = np.cumsum(treated[::-1])[::-1][first].astype(float)
+        d_all = np.add.reduceat((treated & (es > 0)).astype(float), first)
+        d1 = np.add.reduceat((treated & (es == 1)).astype(float), first)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hazard_all = np.where(at_risk > 0, d_all / at_risk, 0.0)
+            hazard_1 = np.where(at_risk > 0, d1 / at_risk, 0.0)
+        surv_before = np.concatenate(([1.0], np.cumprod(1.0 - hazard_all)[:-1]))
+        f = float(np.sum((surv_before * hazard_1)[keep]))
         p = m / n
         out[k] = p * f - p * (1.0 - f) * pt / (1.0 - pt)
     return out

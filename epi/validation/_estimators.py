@@ -141,7 +141,8 @@ def prepare(
     ipcw = np.zeros(duration.size)
     known = case | competing
     ipcw[known] = 1.0 / g_minus[known]
-    ipcw[alive] = 1.0 / g_h
+    if alive.any():  # then G(h) > 0
+        ipcw[alive] = 1.0 / g_h
     return HorizonData(
         duration=duration,
         event=event,

@@ -1,0 +1,118 @@
+"""The ``epi evaluate`` command (wired into ``epi/cli.py``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from epi.exceptions import ValidationInputError
+from epi.validation._checks import as_outcome, as_risk
+from epi.validation._report import read_predictions, write_evaluation
+
+DEFAULT_THRESHOLDS = "0.01:0.50:0.01"
+
+
+def parse_thresholds(text: str) -> np.ndarray:
+    """Parse ``START:STOP:STEP`` (inclusive) or a comma list into thresholds.
+
+    Raises
+    ------
+    ValidationInputError
+        On malformed text, a step <= 0, or more than 1000 thresholds.
+    """
+    try:
+        if ":" in text:
+            parts = [float(x) for x in text.split(":")]
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, step = parts
+            if step <= 0 or stop < start:
+                raise ValidationInputError(
+                    f"--thresholds {text!r}: need START <= STOP and STEP > 0."
+                )
+            count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            if count > 1000:
+                raise ValidationInputError(
+                    f"--thresholds {text!r} gives {count} thresholds; use at most 1000."
+                )
+            return np.round(start + step * np.arange(count), 10)
+        return np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise ValidationInputError(
+            f"--thresholds {text!r}: write START:STOP:STEP (e.g. 0.01:0.50:0.01) or a comma "
+            "list (e.g. 0.05,0.1,0.2)."
+        ) from None
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    frame = read_predictions(args.file, args.time, args.event, list(args.risk))
+    name = Path(args.file).name
+    where = f"{name} columns {args.time!r}/{args.event!r}"
+    t, e = as_outcome(frame[args.time], frame[args.event], where=where)
+    risks = {c: as_risk(frame[c], t.size, name=f"{name} column {c!r}") for c in args.risk}
+    if args.bootstrap < 0:
+        raise ValidationInputError(f"--bootstrap must be >= 0, got {args.bootstrap}.")
+    metrics = write_evaluation(
+        args.out,
+        t,
+        e,
+        risks,
+        args.horizon,
+        thresholds=parse_thresholds(args.thresholds),
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        source=name,
+    )
+    print(
+        f"epi evaluate: {len(risks)} model(s), n={metrics['n']}, events by horizon="
+        f"{metrics['events']}; wrote metrics.json, calibration.png/svg, "
+        f"decision_curve.png/svg and summary.md to {args.out}"
+    )
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``evaluate`` to the ``epi`` command line.
+
+    Parameters
+    ----------
+    subparsers
+        From ``ArgumentParser.add_subparsers()``.
+    """
+    p = subparsers.add_parser(
+        "evaluate",
+        help="validate predicted risks at a horizon (calibration, discrimination, net benefit)",
+        description=(
+            "Review predictions made by anyone: FILE (CSV or parquet) has one row per person "
+            "with follow-up time, event (0 censored, 1 event, 2 competing event) and one or "
+            "more columns of predicted risk of the event by the horizon. Writes metrics.json, "
+            "a calibration plot and a decision curve (PNG and SVG) and summary.md to --out."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="CSV or parquet file, one row per person")
+    p.add_argument("--time", required=True, metavar="COL", help="follow-up time column")
+    p.add_argument("--event", required=True, metavar="COL", help="event column: 0/1 or 0/1/2")
+    p.add_argument(
+        "--risk",
+        required=True,
+        action="append",
+        metavar="COL",
+        help="predicted risk by the horizon (repeat for several models)",
+    )
+    p.add_argument(
+        "--horizon", required=True, type=float, metavar="H", help="in the unit of --time"
+    )
+    p.add_argument(
+        "--thresholds",
+        default=DEFAULT_THRESHOLDS,
+        metavar="START:STOP:STEP",
+        help=f"decision-curve thresholds, inclusive (default {DEFAULT_THRESHOLDS})",
+    )
+    p.add_argument(
+        "--bootstrap", type=int, default=200, metavar="B", help="bootstrap resamples (default 200)"
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.set_defaults(func=_evaluate)
