@@ -105,6 +105,27 @@ class CodeList(_Section):
         return [c.upper() if not c.isdigit() else c for c in codes]
 
 
+def _check_vocabularies(code_lists: list[CodeList], where: str) -> None:
+    """Every code list names a vocabulary of ``data_specs/_vocabularies.yaml``.
+
+    Imported lazily: ``epi.data`` reads specs through ``epi.protocol``.
+    """
+    from epi.data._specs import load_vocabularies
+
+    known = load_vocabularies()
+    for i, cl in enumerate(code_lists):
+        if cl.vocabulary not in known:
+            raise ValueError(
+                f"{where}[{i}] names vocabulary '{cl.vocabulary}', which data_specs/"
+                f"_vocabularies.yaml does not define; use one of {sorted(known)}"
+            )
+
+
+#: Days a hospital contact must last to count as an admission (≥ 12 h, the
+#: rule of Danmarks Statistik for LPR3; DANISH_DATA §1 [S10]).
+ADMISSION_MIN_DAYS = 0.5
+
+
 class IndexSpec(_Section):
     """How each person's index date is set."""
 
@@ -121,6 +142,11 @@ class IndexSpec(_Section):
         needs = {"fixed_date": "date", "first_event": "code_lists", "age_reached": "age"}[self.type]
         if not getattr(self, needs):
             raise ValueError(f"index type '{self.type}' needs '{needs}'")
+        if self.window is not None and self.window[0] > self.window[1]:
+            raise ValueError(
+                f"index window starts ({self.window[0]}) after it ends ({self.window[1]})"
+            )
+        _check_vocabularies(self.code_lists, "index.code_lists")
         return self
 
 
@@ -133,6 +159,14 @@ class EligibilitySpec(_Section):
     gp_registered_days: Annotated[int, Field(ge=0)] = 365
     min_lookback_days: Annotated[int, Field(ge=0)] = 365
     home_dwelling: bool = False
+    nursing_home_care_hours: Annotated[float, Field(gt=0, le=80)] = Field(
+        20.0,
+        description=(
+            "home_dwelling proxy: the data hold no nursing-home flag, so a person whose "
+            "visited home care averaged at least this many hours/week over the 4 complete "
+            "weeks before the index date counts as living in a care home"
+        ),
+    )
 
     @model_validator(mode="after")
     def _ages(self) -> EligibilitySpec:
@@ -150,6 +184,11 @@ class ExclusionSpec(_Section):
         None, description="look back this many days; empty = all history"
     )
 
+    @model_validator(mode="after")
+    def _vocabularies(self) -> ExclusionSpec:
+        _check_vocabularies(self.code_lists, f"exclusions '{self.name}' code_lists")
+        return self
+
 
 class CohortSpec(_Section):
     """Index date, eligibility and exclusions."""
@@ -158,6 +197,22 @@ class CohortSpec(_Section):
     eligibility: EligibilitySpec = EligibilitySpec()
     exclusions: list[ExclusionSpec] = Field(default_factory=list)
     end_of_data: dt.date = dt.date(2024, 12, 31)
+
+    @model_validator(mode="after")
+    def _dates(self) -> CohortSpec:
+        last = self.index.date if self.index.type == "fixed_date" else None
+        if self.index.window is not None:
+            last = self.index.window[1]
+        if last is not None and last >= self.end_of_data:
+            raise ValueError(
+                f"index dates up to {last} leave no follow-up before end_of_data "
+                f"({self.end_of_data}); move the index date or window earlier"
+            )
+        names = [e.name for e in self.exclusions]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"exclusion names must be unique; repeated: {dupes}")
+        return self
 
 
 class OutcomeSpec(_Section):
@@ -170,29 +225,93 @@ class OutcomeSpec(_Section):
         False, description="hospital codes count only on admissions (stay >= 12 h)"
     )
     acute_only: bool = Field(False, description="hospital contacts count only when acute (ATA1)")
+    diagnosis_types: list[Literal["A", "B"]] | None = Field(
+        None,
+        description="hospital diagnoses count only with these types (A aktionsdiagnose); "
+        "empty = any type",
+    )
     horizon_days: Annotated[int, Field(gt=0, le=36525)] = 365
     competing_death: bool = True
 
+    @model_validator(mode="after")
+    def _vocabularies(self) -> OutcomeSpec:
+        _check_vocabularies(self.code_lists, "outcome.code_lists")
+        return self
+
+
+_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+
 
 class FeatureSetSpec(_Section):
-    """Options of one named feature set (a sector block or the note variables)."""
+    """Options of one named feature set (a sector block or the note variables).
 
-    code_lists: list[CodeList] = Field(default_factory=list)
+    Windows are ``[start_days, end_days]`` relative to the index date (day 0)
+    and half-open: ``[-365, 0]`` holds the 365 days before the index date and
+    never the index date itself. A window may not end after the index date.
+    """
+
+    code_lists: list[CodeList] = Field(
+        default_factory=list, description="extra indicators, named after their first code"
+    )
     lookback_days: Annotated[int, Field(gt=0)] | None = None
+    windows: dict[Annotated[str, Field(pattern=_NAME)], tuple[int, int]] | None = Field(
+        None, description="count windows [start_days, end_days], e.g. {'1y': [-365, 0]}"
+    )
+    indicators: dict[Annotated[str, Field(pattern=_NAME)], CodeList] | None = Field(
+        None, description="name -> code list; 1 if any code in the look-back"
+    )
+    labs: dict[Annotated[str, Field(pattern=_NAME)], list[str]] | None = Field(
+        None, description="GP only: name -> NPU/DNK codes aggregated over the look-back"
+    )
+    drug_classes: dict[Annotated[str, Field(pattern=_NAME)], list[str]] | None = Field(
+        None, description="GP only: name -> ATC prefixes; 1 if supply covers the index date"
+    )
     options: dict[str, float | int | str | bool | list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _windows(self) -> FeatureSetSpec:
+        for name, (start, end) in (self.windows or {}).items():
+            if end > 0:
+                raise ValueError(
+                    f"window '{name}' [{start}, {end}] ends after the index date; features "
+                    "may only see days before it, so end_days must be <= 0"
+                )
+            if start >= end:
+                raise ValueError(
+                    f"window '{name}' [{start}, {end}] is empty; start_days must be < end_days"
+                )
+        lists = list(self.code_lists) + list((self.indicators or {}).values())
+        _check_vocabularies(lists, "code_lists/indicators")
+        return self
 
 
 class FeaturesSpec(_Section):
     """Named feature sets built from the look-back window before the index date."""
 
     lookback_days: Annotated[int, Field(gt=0)] = 730
-    sets: dict[Literal["demographics", "gp", "hospital", "municipal", "notes"], FeatureSetSpec] = (
-        Field(
-            default_factory=lambda: {
-                name: FeatureSetSpec() for name in ("demographics", "gp", "hospital", "municipal")
-            }
-        )
+    sets: dict[
+        Literal["demographics", "gp", "hospital", "municipal", "notes"], FeatureSetSpec
+    ] = Field(
+        default_factory=lambda: {
+            name: FeatureSetSpec() for name in ("demographics", "gp", "hospital", "municipal")
+        }
     )
+
+    @model_validator(mode="after")
+    def _sectors(self) -> FeaturesSpec:
+        sector_of = {"gp": "gp", "hospital": "hospital", "municipal": "municipal"}
+        for name, spec in self.sets.items():
+            lists = list(spec.code_lists) + list((spec.indicators or {}).values())
+            want = sector_of.get(name)
+            for cl in lists:
+                if want is None or cl.sector != want:
+                    raise ValueError(
+                        f"sets.{name}: a code list of sector '{cl.sector}' cannot enter the "
+                        f"'{name}' set (sectors never mix; put it in the '{cl.sector}' set)"
+                    )
+            if name != "gp" and (spec.labs or spec.drug_classes):
+                raise ValueError(f"sets.{name}: labs and drug_classes belong to the 'gp' set")
+        return self
 
 
 class NotesSpec(_Section):
@@ -210,6 +329,7 @@ class MissingDataSpec(_Section):
         "missing_indicator"
     )
     imputations: Annotated[int, Field(ge=2, le=100)] = 5
+    max_iter: Annotated[int, Field(ge=1, le=100)] = 10
 
 
 class ModelSpec(_Section):
