@@ -105,22 +105,6 @@ class CodeList(_Section):
         return [c.upper() if not c.isdigit() else c for c in codes]
 
 
-def _check_vocabularies(code_lists: list[CodeList], where: str) -> None:
-    """Every code list names a vocabulary of ``data_specs/_vocabularies.yaml``.
-
-    Imported lazily: ``epi.data`` reads specs through ``epi.protocol``.
-    """
-    from epi.data._specs import load_vocabularies
-
-    known = load_vocabularies()
-    for i, cl in enumerate(code_lists):
-        if cl.vocabulary not in known:
-            raise ValueError(
-                f"{where}[{i}] names vocabulary '{cl.vocabulary}', which data_specs/"
-                f"_vocabularies.yaml does not define; use one of {sorted(known)}"
-            )
-
-
 #: Days a hospital contact must last to count as an admission (≥ 12 h, the
 #: rule of Danmarks Statistik for LPR3; DANISH_DATA §1 [S10]).
 ADMISSION_MIN_DAYS = 0.5
@@ -146,7 +130,6 @@ class IndexSpec(_Section):
             raise ValueError(
                 f"index window starts ({self.window[0]}) after it ends ({self.window[1]})"
             )
-        _check_vocabularies(self.code_lists, "index.code_lists")
         return self
 
 
@@ -183,11 +166,6 @@ class ExclusionSpec(_Section):
     window_days: Annotated[int, Field(gt=0)] | None = Field(
         None, description="look back this many days; empty = all history"
     )
-
-    @model_validator(mode="after")
-    def _vocabularies(self) -> ExclusionSpec:
-        _check_vocabularies(self.code_lists, f"exclusions '{self.name}' code_lists")
-        return self
 
 
 class CohortSpec(_Section):
@@ -233,11 +211,6 @@ class OutcomeSpec(_Section):
     horizon_days: Annotated[int, Field(gt=0, le=36525)] = 365
     competing_death: bool = True
 
-    @model_validator(mode="after")
-    def _vocabularies(self) -> OutcomeSpec:
-        _check_vocabularies(self.code_lists, "outcome.code_lists")
-        return self
-
 
 _NAME = r"^[a-z][a-z0-9_]{0,39}$"
 
@@ -280,8 +253,6 @@ class FeatureSetSpec(_Section):
                 raise ValueError(
                     f"window '{name}' [{start}, {end}] is empty; start_days must be < end_days"
                 )
-        lists = list(self.code_lists) + list((self.indicators or {}).values())
-        _check_vocabularies(lists, "code_lists/indicators")
         return self
 
 
