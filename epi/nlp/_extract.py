@@ -1,0 +1,359 @@
+"""Notes in, mention table and per-person note variables out.
+
+Bad notes never stop a run: each is counted under a reason in the summary
+(``mentions.attrs["nlp_summary"]``) and skipped. Note text is never logged.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from epi.exceptions import NLPError
+from epi.nlp._rules import load_pack
+
+__all__ = [
+    "MENTION_COLUMNS",
+    "NOTE_COLUMNS",
+    "SKIP_REASONS",
+    "extract_mentions",
+    "note_variables",
+]
+
+#: Columns a notes table must have.
+NOTE_COLUMNS = ("note_id", "person_id", "time", "sector", "note_type", "text")
+#: Columns of the mentions table, in order.
+MENTION_COLUMNS = (
+    "note_id",
+    "person_id",
+    "time",
+    "sector",
+    "note_type",
+    "concept",
+    "start",
+    "end",
+    "section",
+    "negated",
+    "uncertain",
+    "hypothetical",
+    "historical",
+    "experiencer",
+    "value",
+)
+#: Why a note can be skipped.
+SKIP_REASONS = ("missing", "empty", "invalid_utf8", "too_long", "other_language", "failed")
+
+MAX_CHARS = 2_000_000  # notes longer than this are skipped ("too_long")
+LONG_CHARS = 100_000  # notes longer than this are processed and counted as "long"
+
+
+def _clean_text(value: Any) -> tuple[str | None, str | None]:
+    """Return (text, skip_reason)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None, "missing"
+    if isinstance(value, bytes | bytearray):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "invalid_utf8"
+    if not isinstance(value, str):
+        return None, "missing"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a bad decode
+        return None, "invalid_utf8"
+    if not value.strip():
+        return None, "empty"
+    if len(value) > MAX_CHARS:
+        return None, "too_long"
+    return value.replace("\x00", " "), None
+
+
+def _foreign(text: str, markers: frozenset[str], foreign: frozenset[str]) -> bool:
+    """A note that reads as another language: many foreign, few own function words."""
+    if not foreign:
+        return False
+    words = text[:5000].lower().split()
+    if len(words) < 8:
+        return False
+    own = sum(w.strip(".,:;!?()") in markers for w in words)
+    other = sum(w.strip(".,:;!?()") in foreign for w in words)
+    return other >= 3 and other > 2 * own
+
+
+def _run_chunk(
+    args: tuple[str, list[tuple[int, Any]]],
+) -> tuple[list[tuple[Any, ...]], Counter[str], int]:
+    """Process notes (row position, text) with one pipeline; returns rows, skips, long count."""
+    from stanza.models.common import doc as sdoc
+
+    from epi.nlp._pipeline import build_pipeline
+
+    pack_name, items = args
+    pack = load_pack(pack_name)
+    markers = frozenset(pack.meta.markers)
+    foreign = frozenset(pack.meta.foreign_markers)
+    nlp = build_pipeline(pack_name)
+    rows: list[tuple[Any, ...]] = []
+    skipped: Counter[str] = Counter()
+    n_long = 0
+    for pos, raw in items:
+        text, reason = _clean_text(raw)
+        if reason is None and text is not None and _foreign(text, markers, foreign):
+            reason = "other_language"
+        if reason is not None:
+            skipped[reason] += 1
+            continue
+        assert text is not None
+        if len(text) > LONG_CHARS:
+            n_long += 1
+        try:
+            doc = nlp(sdoc.Document([], text=text))
+            mentions = doc.epi_mentions
+        except Exception:  # one bad note never stops a run; counted, text not logged
+            skipped["failed"] += 1
+            continue
+        for m in mentions:
+            rows.append(
+                (
+                    pos,
+                    m.concept,
+                    m.start,
+                    m.end,
+                    m.section,
+                    m.negated,
+                    m.uncertain,
+                    m.hypothetical,
+                    m.historical,
+                    m.experiencer,
+                    m.value,
+                )
+            )
+    return rows, skipped, n_long
+
+
+def _check_notes(notes: pd.DataFrame) -> None:
+    if not isinstance(notes, pd.DataFrame):
+        raise NLPError(f"notes must be a pandas DataFrame, got {type(notes).__name__}")
+    missing = [c for c in NOTE_COLUMNS if c not in notes.columns]
+    if missing:
+        raise NLPError(
+            f"notes table lacks column(s) {', '.join(missing)}; it needs "
+            f"{', '.join(NOTE_COLUMNS)} (text may be None)"
+        )
+    dup = notes["note_id"].duplicated()
+    if dup.any():
+        first = notes.loc[dup, "note_id"].astype(str).head(3).tolist()
+        raise NLPError(
+            f"notes table has {int(dup.sum())} duplicated note_id value(s), first {first}; "
+            "note ids must be unique"
+        )
+
+
+def extract_mentions(
+    notes: pd.DataFrame, pack: str = "da", n_jobs: int = 1, chunk_size: int = 2000
+) -> pd.DataFrame:
+    """Find concept mentions and their context in clinical notes.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        Columns ``note_id``, ``person_id``, ``time``, ``sector``,
+        ``note_type``, ``text`` (text may be None). Not modified.
+    pack : str
+        Rule pack name (``"da"``, ``"en"``) or folder.
+    n_jobs : int
+        Worker processes (1 = in this process; -1 = all cores).
+    chunk_size : int
+        Notes per task sent to a worker.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row a mention, columns :data:`MENTION_COLUMNS` (``start``/``end``
+        are character offsets into the note; ``value`` is the measured value
+        as text with a decimal point, e.g. ``"35"``, ``"145/90"``, or None).
+        ``attrs["nlp_summary"]`` holds ``notes``, ``processed``,
+        ``skipped`` (count per reason in :data:`SKIP_REASONS`), ``long`` and
+        ``pack``.
+
+    Raises
+    ------
+    NLPError
+        When the table lacks a column or has duplicated note ids.
+    RuleError
+        When the pack is invalid.
+    """
+    _check_notes(notes)
+    load_pack(pack)  # fail early, in this process, on a bad pack
+    texts = notes["text"].tolist()
+    items = list(enumerate(texts))
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if n_jobs < 1:
+        raise NLPError(f"n_jobs must be >= 1 or -1, got {n_jobs}")
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    results: list[tuple[list[tuple[Any, ...]], Counter[str], int]]
+    if n_jobs == 1 or len(chunks) <= 1:
+        results = [_run_chunk((pack, c)) for c in chunks]
+    else:
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(
+            max_workers=min(n_jobs, len(chunks)), mp_context=mp.get_context(method)
+        ) as ex:
+            results = list(ex.map(_run_chunk, [(pack, c) for c in chunks]))
+    rows = [r for res in results for r in res[0]]
+    skipped: Counter[str] = Counter()
+    n_long = 0
+    for res in results:
+        skipped.update(res[1])
+        n_long += res[2]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "_pos",
+            "concept",
+            "start",
+            "end",
+            "section",
+            "negated",
+            "uncertain",
+            "hypothetical",
+            "historical",
+            "experiencer",
+            "value",
+        ],
+    )
+    pos = frame["_pos"].to_numpy(dtype=np.int64)
+    meta = notes[["note_id", "person_id", "time", "sector", "note_type"]].iloc[pos]
+    out = pd.concat([meta.reset_index(drop=True), frame.drop(columns="_pos")], axis=1)
+    out = out.astype(
+        {
+            "start": "int64",
+            "end": "int64",
+            "negated": "bool",
+            "uncertain": "bool",
+            "hypothetical": "bool",
+            "historical": "bool",
+        }
+    )
+    out = out[list(MENTION_COLUMNS)]
+    n_skipped = sum(skipped.values())
+    out.attrs["nlp_summary"] = {
+        "pack": str(pack),
+        "notes": len(notes),
+        "processed": len(notes) - n_skipped,
+        "skipped": {r: int(skipped.get(r, 0)) for r in SKIP_REASONS},
+        "long": n_long,
+    }
+    return out
+
+
+def note_variables(
+    mentions: pd.DataFrame,
+    index_dates: pd.Series,
+    lookback_days: int,
+    concepts: list[str] | None = None,
+) -> pd.DataFrame:
+    """Per-person note variables over the look-back window (the ``notes`` feature set).
+
+    Only *affirmed* mentions count: not negated, uncertain, hypothetical or
+    historical, and experienced by the patient; and only mentions in notes
+    dated strictly before the person's index date and at most
+    ``lookback_days`` days before it.
+
+    Parameters
+    ----------
+    mentions : pandas.DataFrame
+        Output of :func:`extract_mentions`. Not modified.
+    index_dates : pandas.Series
+        Index date per person (index ``person_id``, values Timestamps). Every
+        person here gets a row, with zeros when they have no mentions.
+    lookback_days : int
+        Look-back window in days (> 0).
+    concepts : list of str, optional
+        Concepts to make variables for; default: the concepts of the ``da``
+        pack except measurements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``person_id`` (the order of ``index_dates``), columns
+        ``note__<concept>_any`` (0/1), ``note__<concept>_count`` and
+        ``note__<concept>_days_since_last`` (float days from the latest
+        mention to the index date; NaN without one).
+
+    Raises
+    ------
+    NLPError
+        On a bad look-back, missing columns or duplicated persons.
+    """
+    if not isinstance(lookback_days, int | np.integer) or lookback_days <= 0:
+        raise NLPError(f"lookback_days must be a positive integer, got {lookback_days!r}")
+    need = [
+        "person_id",
+        "time",
+        "concept",
+        "negated",
+        "uncertain",
+        "hypothetical",
+        "historical",
+        "experiencer",
+    ]
+    missing = [c for c in need if c not in mentions.columns]
+    if missing:
+        raise NLPError(
+            f"mentions table lacks column(s) {', '.join(missing)}; "
+            "pass the output of extract_mentions"
+        )
+    if index_dates.index.duplicated().any():
+        raise NLPError("index_dates has duplicated person_id values; give one index date a person")
+    if concepts is None:
+        pack = load_pack("da")
+        concepts = [
+            c
+            for c in pack.concept_names
+            if not any(
+                r.concept == c and r.type in ("measurement", "exclude") for r in pack.concepts
+            )
+        ]
+    idx = pd.to_datetime(index_dates)
+    m = mentions
+    affirmed = (
+        ~m["negated"].astype(bool)
+        & ~m["uncertain"].astype(bool)
+        & ~m["hypothetical"].astype(bool)
+        & ~m["historical"].astype(bool)
+        & (m["experiencer"] == "patient")
+        & m["concept"].isin(concepts)
+        & m["person_id"].isin(idx.index)
+    )
+    m = m.loc[affirmed, ["person_id", "time", "concept"]].copy()
+    m["time"] = pd.to_datetime(m["time"])
+    m["_index"] = m["person_id"].map(idx)
+    days = (m["_index"] - m["time"]).dt.total_seconds() / 86400.0
+    m["_days"] = days
+    m = m[(days > 0) & (days <= lookback_days)]
+    out = pd.DataFrame(index=pd.Index(idx.index, name="person_id"))
+    grouped = m.groupby(["person_id", "concept"])["_days"]
+    counts = grouped.size().unstack(fill_value=0) if len(m) else pd.DataFrame()
+    last = grouped.min().unstack() if len(m) else pd.DataFrame()
+    for c in concepts:
+        cnt = (
+            counts[c].reindex(out.index, fill_value=0)
+            if c in counts
+            else pd.Series(0, index=out.index)
+        )
+        out[f"note__{c}_any"] = (cnt > 0).astype("int64")
+        out[f"note__{c}_count"] = cnt.astype("int64")
+        out[f"note__{c}_days_since_last"] = (
+            last[c].reindex(out.index).astype("float64") if c in last else np.nan
+        )
+    return out
