@@ -139,6 +139,18 @@ def cause_specific_cif(
     j2 = np.zeros(grid.size)
     j1[np.searchsorted(grid, times1[times1 <= horizon])] = dH1[times1 <= horizon]
     j2[np.searchsorted(grid, times2[times2 <= horizon])] = dH2[times2 <= horizon]
+    # rows in chunks so that the (rows x event times) arrays stay below ~16 MB each
+    step = max(1, 2_000_000 // grid.size)
+    out = np.empty(risk1.size)
+    for start in range(0, risk1.size, step):
+        sl = slice(start, start + step)
+        out[sl] = _cif_rows(risk1[sl], risk2[sl], j1, j2, product_limit)
+    return out
+
+
+def _cif_rows(
+    risk1: np.ndarray, risk2: np.ndarray, j1: np.ndarray, j2: np.ndarray, product_limit: bool
+) -> np.ndarray:
     a1 = np.outer(risk1, j1)  # (n, m) cause-1 hazard jumps
     a2 = np.outer(risk2, j2)
     if product_limit:

@@ -62,9 +62,13 @@ class CoxModel:
         the coefficients of the covariates *standardised* by their training
         mean and standard deviation (ddof=1), ``α = l1_ratio`` and the L1 norm
         is a smooth approximation (coefficients shrink towards, but never
-        exactly reach, zero). This resembles glmnet's Cox objective but is not
-        equal to it: glmnet uses Breslow ties, population SDs, an exact L1
-        penalty and a λ path; do not reuse glmnet λ values.
+        exactly reach, zero). The ridge case equals R's
+        ``coxph(Surv(t, e) ~ ridge(scale(X), theta = n * penalizer, scale = FALSE))``
+        (tested on Rossi). It resembles glmnet's Cox objective
+        (``-loglik/n + λ[(1-α)/2 ||β||² + α||β||₁]``) but is not equal to it:
+        glmnet uses Breslow ties, population SDs, an exact L1 penalty and a λ
+        path; do not reuse glmnet λ values. Spline terms are penalised like
+        any other standardised term.
     l1_ratio : float, default 0
         Elastic-net mixing ``α`` in [0, 1]; 0 is ridge.
     splines : dict, optional

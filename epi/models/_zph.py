@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy import stats
 
@@ -18,8 +20,9 @@ def _transform(time: np.ndarray, event: np.ndarray, how: str) -> np.ndarray:
     if how == "km":
         # left-continuous Kaplan–Meier, 1 - S(t-), over all rows (ignores strata)
         ut = np.unique(time)
-        at_risk = np.array([(time >= u).sum() for u in ut], dtype=float)
-        deaths = np.array([((time == u) & event).sum() for u in ut], dtype=float)
+        order = np.sort(time)
+        at_risk = time.size - np.searchsorted(order, ut, side="left")
+        deaths = np.bincount(np.searchsorted(ut, time[event]), minlength=ut.size)
         surv = np.cumprod(1.0 - deaths / at_risk)
         idx = np.searchsorted(ut, time, side="left")  # number of times strictly before
         return 1.0 - np.concatenate([[1.0], surv])[idx]
@@ -59,17 +62,28 @@ def zph_test(
     imat = np.zeros((2 * p, 2 * p))
     for s in np.unique(strata):
         m = strata == s
-        zs, ts, es, rs, gs = Z[m], time[m], event[m], r[m], g_all[m]
-        for t in np.unique(ts[es]):
-            risk = ts >= t
-            dead = (ts == t) & es
+        # walk the distinct times backwards, adding each time's rows to the risk-set sums
+        order = np.argsort(-time[m], kind="mergesort")
+        zs, ts, es, rs, gs = (
+            Z[m][order],
+            time[m][order],
+            event[m][order],
+            r[m][order],
+            g_all[m][order],
+        )
+        S0, S1, S2 = 0.0, np.zeros(p), np.zeros((p, p))
+        bounds = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1], True])
+        for a, b in itertools.pairwise(bounds):
+            x, w = zs[a:b], rs[a:b]
+            S0 += w.sum()
+            S1 += w @ x
+            S2 += (x * w[:, None]).T @ x
+            dead = es[a:b]
             d = int(dead.sum())
-            g = gs[dead][0]
-            w = rs[risk]
-            x = zs[risk]
-            S0, S1, S2 = w.sum(), w @ x, (x * w[:, None]).T @ x
-            wd = rs[dead]
-            xd = zs[dead]
+            if d == 0:
+                continue
+            g = gs[a]
+            xd, wd = x[dead], w[dead]
             D0, D1, D2 = wd.sum(), wd @ xd, (xd * wd[:, None]).T @ xd
             xsum = xd.sum(axis=0)
             u[:p] += xsum

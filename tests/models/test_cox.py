@@ -71,6 +71,25 @@ def test_ph_test_matches_cox_zph(rossi, ref, transform: str) -> None:
     assert table.loc["GLOBAL", "df"] == 7
 
 
+def test_ridge_equals_survival_ridge(rossi, ref) -> None:
+    """coxph(Surv(week, arrest) ~ ridge(scale(X), theta = n * 0.1, scale = FALSE)):
+    lifelines' penalizer on standardised covariates, rescaled to the original units."""
+    X, y = rossi
+    r = ref["cox_ridge_rossi"]
+    m = CoxModel(penalizer=r["penalizer"]).fit(X, y)
+    np.testing.assert_allclose(m.coef_, r["coef"], atol=1e-4)
+
+
+def test_ph_test_stratified_spline_model(rossi, ref) -> None:
+    """cox.zph(coxph(Surv(week, arrest) ~ rcs(age, 4) + fin + prio + strata(wexp)), "km")."""
+    X, y = rossi
+    r = ref["cox_strata_rossi"]["zph_km"]
+    m = CoxModel(splines={"age": 4}, strata=["wexp"]).fit(X[["age", "fin", "prio", "wexp"]], y)
+    table = m.ph_test("km")
+    np.testing.assert_allclose(table["chisq"], r["chisq"], rtol=1e-5)
+    np.testing.assert_allclose(table["p"], r["p"], atol=1e-6)
+
+
 def test_penalty_shrinks_and_l1_runs(rossi) -> None:
     X, y = rossi
     plain = CoxModel().fit(X, y).coef_

@@ -76,6 +76,22 @@ out$cox_strata_rossi <- list(coef = unname(coef(fit3)), names = names(coef(fit3)
                              se = unname(sqrt(diag(vcov(fit3)))),
                              loglik = fit3$loglik, risk_52 = unname(r3))
 
+z3 <- cox.zph(fit3, transform = "km", terms = FALSE)
+out$cox_strata_rossi$zph_km <- list(names = rownames(z3$table),
+                                    chisq = unname(z3$table[, "chisq"]),
+                                    p = unname(z3$table[, "p"]))
+
+# ---- ridge: lifelines' penalty written as survival::ridge ---------------------
+# lifelines maximises loglik(b) - n * pen / 2 * sum(b_std^2), with b_std the
+# coefficients of covariates standardised by mean and sd (n - 1 divisor);
+# that is ridge(theta = n * pen, scale = FALSE) on scale()d covariates.
+pen <- 0.1
+Xs <- scale(as.matrix(rossi[, covs]))
+fr <- coxph(Surv(rossi$week, rossi$arrest) ~ ridge(Xs, theta = nrow(rossi) * pen, scale = FALSE),
+            ties = "efron")
+out$cox_ridge_rossi <- list(penalizer = pen,
+                            coef = unname(coef(fr) / attr(Xs, "scaled:scale")))
+
 # ---- Weibull AFT (survreg) -------------------------------------------------
 fw <- survreg(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro + prio,
               data = rossi, dist = "weibull")
