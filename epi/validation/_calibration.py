@@ -39,7 +39,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from epi.exceptions import ConvergenceWarning
+from epi.exceptions import ConvergenceWarning, StatisticalWarning
 from epi.validation._checks import as_outcome, check_horizon
 from epi.validation._discrimination import _prepare_all
 from epi.validation._estimators import HorizonData, cumulative_incidence
@@ -100,6 +100,7 @@ def _glm_cloglog(
     mu = (w * yy + 0.5) / (w + 1.0)  # R's binomial()$initialize
     eta = np.log(-np.log1p(-mu))
     beta = np.zeros(X.shape[1])
+    beta_old: FloatArray | None = None
     dev_old = np.inf
     for _ in range(max_iter):
         d = _dmu(eta)
@@ -111,10 +112,15 @@ def _glm_cloglog(
             beta = np.linalg.solve(xtw @ X, xtw @ z)
         except np.linalg.LinAlgError:
             break
+        if not np.all(np.isfinite(beta)):
+            break
+        step = np.max(np.abs(beta - beta_old)) if beta_old is not None else np.inf
+        beta_old = beta
         eta = X @ beta + o
         mu = _inv(eta)
-        dev = float(np.sum(w * ((yy - mu) ** 2) / (mu * (1.0 - mu))))
-        if abs(dev - dev_old) <= tol * (abs(dev) + 0.1):
+        # R's glm criterion on the binomial deviance, or a negligible step.
+        dev = float(-2 * np.sum(w * (yy * np.log(mu) + (1.0 - yy) * np.log1p(-mu))))
+        if abs(dev - dev_old) <= tol * (abs(dev) + 0.1) or step <= 1e-10:
             return beta
         dev_old = dev
     warnings.warn(
@@ -130,6 +136,14 @@ def _glm_cloglog(
 
 def _slope(hd: HorizonData, risk: FloatArray) -> float:
     x = _cloglog(risk)
+    if np.ptp(x) == 0:
+        warnings.warn(
+            f"calibration slope: all predicted risks are equal ({risk[0]:g}), so the slope is "
+            "undefined and reported as NaN; check the risks (are they constant?).",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+        return float("nan")
     design = np.column_stack([np.ones(x.size), x])
     return float(_glm_cloglog(design, hd.case.astype(float), hd.ipcw, what="calibration slope")[1])
 
@@ -145,7 +159,10 @@ def _smooth_fit(hd: HorizonData, risk: FloatArray) -> tuple[FloatArray, FloatArr
     """Fit the spline smoother; return knots, coefficients and the design."""
     x = _cloglog(risk)
     knots = np.quantile(x, [0.1, 0.5, 0.9])
-    if np.unique(knots).size < 3:
+    if np.ptp(x) == 0:
+        design = np.ones((x.size, 1))  # one risk for all: the curve is a point
+        knots = np.array([np.nan])
+    elif np.unique(knots).size < 3:
         # Too few distinct risks for a spline: fall back to a line in x.
         design = np.column_stack([np.ones(x.size), x])
         knots = np.array([])
@@ -156,6 +173,8 @@ def _smooth_fit(hd: HorizonData, risk: FloatArray) -> tuple[FloatArray, FloatArr
 
 
 def _design_at(x: FloatArray, knots: FloatArray) -> FloatArray:
+    if knots.size == 1:  # constant risk: intercept only
+        return np.ones((x.size, 1))
     cols = [np.ones(x.size), x]
     if knots.size:
         return np.column_stack([*cols, rcs_basis(x, knots)])

@@ -23,44 +23,43 @@ def parse_thresholds(text: str) -> np.ndarray:
         On malformed text, a step <= 0, or more than 1000 thresholds.
     """
     try:
-        if ":" in text:
-            parts = [float(x) for x in text.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            start, stop, step = parts
-            if step <= 0 or stop < start:
-                raise ValidationInputError(
-                    f"--thresholds {text!r}: need START <= STOP and STEP > 0."
-                )
-            count = int(np.floor((stop - start) / step + 1e-9)) + 1
-            if count > 1000:
-                raise ValidationInputError(
-                    f"--thresholds {text!r} gives {count} thresholds; use at most 1000."
-                )
-            return np.round(start + step * np.arange(count), 10)
-        return np.array([float(x) for x in text.split(",") if x.strip()])
+        parts = [float(x) for x in text.split(":" if ":" in text else ",") if x.strip()]
     except ValueError:
+        parts = []
+    if not parts or (":" in text and len(parts) != 3):
         raise ValidationInputError(
             f"--thresholds {text!r}: write START:STOP:STEP (e.g. 0.01:0.50:0.01) or a comma "
             "list (e.g. 0.05,0.1,0.2)."
-        ) from None
+        )
+    if ":" not in text:
+        return np.array(parts)
+    start, stop, step = parts
+    if step <= 0 or stop < start:
+        raise ValidationInputError(f"--thresholds {text!r}: need START <= STOP and STEP > 0.")
+    count = int(np.floor((stop - start) / step + 1e-9)) + 1
+    if count > 1000:
+        raise ValidationInputError(
+            f"--thresholds {text!r} gives {count} thresholds; use at most 1000."
+        )
+    return np.round(start + step * np.arange(count), 10)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    thresholds = parse_thresholds(args.thresholds)
+    if args.bootstrap < 0:
+        raise ValidationInputError(f"--bootstrap must be >= 0, got {args.bootstrap}.")
     frame = read_predictions(args.file, args.time, args.event, list(args.risk))
     name = Path(args.file).name
     where = f"{name} columns {args.time!r}/{args.event!r}"
     t, e = as_outcome(frame[args.time], frame[args.event], where=where)
     risks = {c: as_risk(frame[c], t.size, name=f"{name} column {c!r}") for c in args.risk}
-    if args.bootstrap < 0:
-        raise ValidationInputError(f"--bootstrap must be >= 0, got {args.bootstrap}.")
     metrics = write_evaluation(
         args.out,
         t,
         e,
         risks,
         args.horizon,
-        thresholds=parse_thresholds(args.thresholds),
+        thresholds=thresholds,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         source=name,

@@ -210,9 +210,7 @@ def read_predictions(
             raise
         raise ValidationInputError(f"{p}: cannot be read as {suffix[1:]}: {exc}") from None
     names = [time, event, *risk_cols]
-    dup = sorted(
-        {c for c in risk_cols if risk_cols.count(c) > 1} | ({time, event} & set(risk_cols))
-    )
+    dup = sorted({c for c in names if names.count(c) > 1})
     if dup:
         raise ValidationInputError(f"{p}: column(s) {dup} named more than once in the options.")
     missing = [c for c in names if c not in frame.columns]
