@@ -15,6 +15,7 @@ __all__ = [
     "baseline_increments",
     "cause_specific_cif",
     "format_level",
+    "rp_log_cumhaz",
     "step_at",
     "stratum_labels",
 ]
@@ -167,3 +168,24 @@ def _cif_rows(
         surv = np.exp(-np.cumsum(a1 + a2, axis=1))
     surv_before = np.hstack([np.ones((risk1.size, 1)), surv[:, :-1]])
     return np.sum(surv_before * a1, axis=1)
+
+
+def rp_log_cumhaz(t: float, knots: np.ndarray, gamma: np.ndarray) -> float:
+    """Royston–Parmar baseline ``log H0(t) = γ0 + γ1 u + Σ_j γ_{j+1} v_j(u)``, ``u = log t``.
+
+    ``v_j(u) = (u - k_j)_+^3 - λ_j (u - k_min)_+^3 - (1 - λ_j)(u - k_max)_+^3`` with
+    ``λ_j = (k_max - k_j) / (k_max - k_min)`` for the interior knots ``k_j``.
+    """
+    u = float(np.log(t))
+    kmin, kmax = float(knots[0]), float(knots[-1])
+    s = float(gamma[0]) + float(gamma[1]) * u
+    for i in range(2, len(knots)):
+        kj = float(knots[i - 1])
+        lam = (kmax - kj) / (kmax - kmin)
+        v = (
+            max(u - kj, 0.0) ** 3
+            - lam * max(u - kmin, 0.0) ** 3
+            - (1 - lam) * max(u - kmax, 0.0) ** 3
+        )
+        s += float(gamma[i]) * v
+    return s

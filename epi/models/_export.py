@@ -15,7 +15,7 @@ from epi.io import atomic_write_json
 
 from ._competing import CauseSpecificCoxModel
 from ._cox import CoxModel, check_fitted
-from ._parametric import WeibullModel
+from ._parametric import FlexibleParametricModel, WeibullModel
 from ._spec import SPEC_FORMAT
 
 __all__ = ["export_model_spec", "model_spec"]
@@ -87,7 +87,8 @@ def _design_block(design: Any) -> dict[str, Any]:
 def model_spec(model: Any, horizons: Sequence[float] = ()) -> dict[str, Any]:
     """The specification of a fitted model as a JSON-ready dict.
 
-    Supported: `CoxModel`, `CauseSpecificCoxModel`, `WeibullModel`. It holds
+    Supported: `CoxModel`, `CauseSpecificCoxModel`, `WeibullModel`,
+    `FlexibleParametricModel`. It holds
     the model kind, input columns, model terms, spline knots and basis
     definition (``rcs_harrell_norm2``: Harrell's restricted cubic spline,
     ``Hmisc::rcspline.eval(norm=2)``), strata, coefficients, centring means,
@@ -164,9 +165,40 @@ def model_spec(model: Any, horizons: Sequence[float] = ()) -> dict[str, Any]:
             "model": b,
             "formula": "\n".join(formula),
         }
+    if isinstance(model, FlexibleParametricModel):
+        check_fitted(model, "coef_")
+        design = _design_block(model.design_)
+        b = {
+            "coefficients": {t: float(v) for t, v in model.coef_.items()},
+            "centring": {t: float(v) for t, v in model.means_.items()},
+            "gamma": [float(v) for v in model.gamma_],
+            "log_time_knots": [float(v) for v in model.time_knots_],
+        }
+        k = b["log_time_knots"]
+        spline = " + ".join(f"{_num(b['gamma'][i])} * v{i - 1}(u)" for i in range(2, len(k)))
+        formula = [
+            "risk(h) = 1 - exp(-exp(log H0(h) + lp)) (Royston–Parmar, PH scale),",
+            (
+                f"log H0(h) = {_num(b['gamma'][0])} + {_num(b['gamma'][1])} * u"
+                + (f" + {spline}" if spline else "")
+                + ", u = log(h),"
+            ).replace("+ -", "- "),
+            "v_j(u) = (u - k_j)_+^3 - l_j (u - k_min)_+^3 - (1 - l_j) (u - k_max)_+^3, "
+            "l_j = (k_max - k_j)/(k_max - k_min), knots k = model.log_time_knots,",
+            "lp = " + _lp_text(b["coefficients"], b["centring"]),
+            *_spline_text(design),
+        ]
+        return {
+            **base,
+            "kind": "flexible_parametric",
+            "design": design,
+            "model": b,
+            "formula": "\n".join(formula),
+        }
     raise ModelError(
         f"cannot export a {type(model).__name__}: specifications exist for CoxModel, "
-        "CauseSpecificCoxModel and WeibullModel (forests and boosting have no formula)."
+        "CauseSpecificCoxModel, WeibullModel and FlexibleParametricModel (forests and "
+        "boosting have no formula)."
     )
 
 

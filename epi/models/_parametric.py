@@ -14,6 +14,7 @@ from lifelines.fitters import ParametricRegressionFitter
 from epi.exceptions import ModelError
 
 from ._base import check_horizon, check_outcome, check_X
+from ._core import rp_log_cumhaz
 from ._cox import check_fitted, warn_beyond_followup
 from ._design import Design, check_spline_params
 from ._lifelines import run_lifelines
@@ -211,14 +212,6 @@ class FlexibleParametricModel:
         self.max_time_ = float(duration.max())
         return self
 
-    def _log_cumhaz0(self, t: float) -> float:
-        u = np.log(t)
-        k = self.time_knots_
-        s = self.gamma_[0] + self.gamma_[1] * u
-        for i in range(2, k.size):
-            s += self.gamma_[i] * float(_rp_basis(u, k[i - 1], k[0], k[-1]))
-        return float(s)
-
     def predict_risk(self, X: pd.DataFrame, horizon: float) -> np.ndarray:
         """``1 - exp(-H(horizon | x))`` for each row of ``X``."""
         check_fitted(self, "coef_")
@@ -226,4 +219,4 @@ class FlexibleParametricModel:
         warn_beyond_followup(h, self.max_time_, "FlexibleParametricModel")
         check_X(X, columns=self.design_.input_columns_)
         lp = (self.design_.matrix(X) - self.means_.to_numpy()) @ self.coef_.to_numpy()
-        return 1.0 - np.exp(-np.exp(self._log_cumhaz0(h) + lp))
+        return 1.0 - np.exp(-np.exp(rp_log_cumhaz(h, self.time_knots_, self.gamma_) + lp))

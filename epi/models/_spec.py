@@ -16,7 +16,7 @@ import numpy as np
 
 from epi.exceptions import ModelError
 
-from ._core import cause_specific_cif, step_at, stratum_labels
+from ._core import cause_specific_cif, rp_log_cumhaz, step_at, stratum_labels
 from ._splines import rcs_basis
 
 __all__ = ["SPEC_FORMAT", "load_model_spec", "predict_from_spec"]
@@ -138,4 +138,9 @@ def predict_from_spec(
         mdl = s["model"]
         lp = _lp(mdl, design["terms"], Z) + float(mdl["intercept"])
         return 1.0 - np.exp(-((h / np.exp(lp)) ** (1.0 / float(mdl["scale"]))))
+    if kind == "flexible_parametric":
+        mdl = s["model"]
+        lp = _lp(mdl, design["terms"], Z)
+        log_h0 = rp_log_cumhaz(h, np.asarray(mdl["log_time_knots"]), np.asarray(mdl["gamma"]))
+        return 1.0 - np.exp(-np.exp(log_h0 + lp))
     raise ModelError(f"cannot predict from a specification of kind {kind!r}.")

@@ -11,6 +11,7 @@ from epi.exceptions import ModelError
 from epi.models import (
     CauseSpecificCoxModel,
     CoxModel,
+    FlexibleParametricModel,
     RandomSurvivalForestModel,
     WeibullModel,
     export_model_spec,
@@ -51,6 +52,14 @@ def test_weibull(rossi, tmp_path) -> None:
     m = WeibullModel(splines={"age": 3}).fit(X, y)
     path = export_model_spec(m, tmp_path / "w.json")
     np.testing.assert_allclose(predict_from_spec(path, X, 52), m.predict_risk(X, 52), atol=1e-10)
+
+
+def test_flexible_parametric(rossi, tmp_path) -> None:
+    X, y = rossi
+    m = FlexibleParametricModel(df=3, splines={"age": 3}).fit(X, y)
+    path = export_model_spec(m, tmp_path / "rp.json")
+    for h in (3, 26, 52):
+        np.testing.assert_allclose(predict_from_spec(path, X, h), m.predict_risk(X, h), atol=1e-10)
 
 
 def test_unsupported_and_malformed(rossi, tmp_path) -> None:
