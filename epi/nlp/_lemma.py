@@ -90,14 +90,17 @@ class Lemmatizer:
     ----------
     lexicon : dict of str to str
         Lower-case form → lemma.
+    inflection : bool
+        Apply the Danish inflection rules to forms not in the lexicon (True
+        for Danish; other languages get the lexicon and lower-casing only).
     """
 
-    def __init__(self, lexicon: dict[str, str]) -> None:
+    def __init__(self, lexicon: dict[str, str], inflection: bool = True) -> None:
         self.lexicon = dict(lexicon)
+        self.inflection = inflection
         self.bases = frozenset(self.lexicon.values()) | frozenset(
             k for k, v in self.lexicon.items() if k == v
         )
-        self._long_bases = tuple(sorted({b for b in self.bases if len(b) >= 4}))
         self._cache: dict[str, str] = {}
 
     def lemma(self, form: str, sentence_initial: bool = False) -> str:
@@ -126,6 +129,8 @@ class Lemmatizer:
             return form
         if form.isupper() and len(form) > 1:
             return form
+        if not self.inflection:
+            return lower
         cached = self._cache.get(lower)
         if cached is None:
             cached = self._rules(lower)
@@ -217,7 +222,7 @@ def load_lemmatizer(lang: str = "da", path: str | None = None) -> Lemmatizer:
     else:
         ref = resources.files("epi.nlp") / "packs" / lang / "lexicon.tsv"
         if not ref.is_file():
-            return Lemmatizer({})
+            return Lemmatizer({}, inflection=lang == "da")
         text = ref.read_text(encoding="utf-8")
         where = f"epi/nlp/packs/{lang}/lexicon.tsv"
     lexicon: dict[str, str] = {}
@@ -234,4 +239,4 @@ def load_lemmatizer(lang: str = "da", path: str | None = None) -> Lemmatizer:
         form = fields[0].strip().lower()
         lemma = fields[1].strip() if len(fields) == 2 else form
         lexicon.setdefault(form, lemma)
-    return Lemmatizer(lexicon)
+    return Lemmatizer(lexicon, inflection=lang == "da")

@@ -37,7 +37,6 @@ from stanza.pipeline.processor import (
 
 from epi.exceptions import NLPError
 from epi.nlp._engine import Mention, SentenceTokens, annotate
-from epi.nlp._lemma import load_lemmatizer
 from epi.nlp._rules import load_pack
 from epi.nlp._tokenize import split_sentences, tokenize
 
@@ -137,7 +136,7 @@ class EpiLemmatizer(ProcessorVariant):
     OVERRIDE = True
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.lemmatizer = load_lemmatizer(config.get("lexicon", "da"))
+        self.lemmatizer = load_pack(config.get("pack", "da")).lemmatizer
 
     def process(self, document: sdoc.Document) -> sdoc.Document:
         """Set ``lemma`` on every word."""
@@ -297,7 +296,7 @@ def build_pipeline(
         download_method=None,
         logging_level="ERROR",
         noterules_pack=pack,
-        lemma_lexicon=lang,
+        lemma_pack=pack,
     )
 
 

@@ -49,7 +49,7 @@ _TOKEN_RE = re.compile(
     | (?P<num>\d+(?:[.,]\d+)*(?:-\w+)*)                            # 3,5 1.000 14.30 2-liters
     | (?P<abbr>(?:"""
     + _LETTER
-    + r"""{1,6}\.){2,}(?=\s|$|[,;:)]))  # f.eks. p.n. dr.phil.
+    + r"""{1,6}\.){2,}(?=\s|$|[-,;:)]))  # f.eks. p.n. dr.phil.
     | (?P<word>"""
     + _LETTER
     + r"""[\w]*(?:['’]"""
