@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, KFold
 from sksurv.ensemble import GradientBoostingSurvivalAnalysis, RandomSurvivalForest
+from sksurv.metrics import as_integrated_brier_score_scorer
 from sksurv.util import Surv
 
 from epi.exceptions import ModelError
@@ -30,12 +31,14 @@ class _SksurvModel:
         self,
         param_grid: Mapping[str, Sequence[Any]] | None = None,
         cv: int = 3,
+        scoring: str = "cindex",
         n_jobs: int | None = 1,
         random_state: int = 0,
         **params: Any,
     ) -> None:
         self.param_grid = param_grid
         self.cv = cv
+        self.scoring = scoring
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.params = params
@@ -72,7 +75,7 @@ class _SksurvModel:
         return self._estimator_cls(**params)
 
     def fit(self, X: pd.DataFrame, outcome: pd.DataFrame) -> Self:
-        """Tune on ``X``/``outcome`` by k-fold CV (Harrell's C), refit the best; return ``self``.
+        """Tune on ``X``/``outcome`` by k-fold CV (``scoring``), refit the best; return ``self``.
 
         ``event == 2`` is censored. Tuning never sees data outside ``X``.
         """
@@ -85,7 +88,17 @@ class _SksurvModel:
         Xv = X.to_numpy(dtype=float)
         est = self._base_estimator()
         n_combos = int(np.prod([len(v) for v in grid.values()])) if grid else 1
+        if self.scoring not in ("cindex", "ibs"):
+            raise ModelError(
+                f"{self.kind}.scoring must be 'cindex' or 'ibs', got {self.scoring!r}."
+            )
         if n_combos > 1:
+            if self.scoring == "ibs":
+                # integrated Brier score over the 10th-70th centiles of the training
+                # event times (inside every fold's follow-up in practice)
+                times = np.unique(np.quantile(duration[event == 1], np.linspace(0.1, 0.7, 7)))
+                est = as_integrated_brier_score_scorer(est, times)
+                grid = {f"estimator__{k}": v for k, v in grid.items()}
             search = GridSearchCV(
                 est,
                 grid,
@@ -94,10 +107,21 @@ class _SksurvModel:
                 refit=True,
                 error_score="raise",
             )
-            search.fit(Xv, y)
-            self.best_params_ = dict(search.best_params_)
+            try:
+                search.fit(Xv, y)
+            except ValueError as exc:
+                if self.scoring != "ibs":
+                    raise
+                raise ModelError(
+                    f"{self.kind}: the integrated Brier score could not be computed in a "
+                    f"CV fold ({exc}); use scoring='cindex' or fewer folds."
+                ) from exc
+            best = search.best_estimator_
+            self.best_params_ = {
+                k.removeprefix("estimator__"): v for k, v in search.best_params_.items()
+            }
             self.cv_results_ = pd.DataFrame(search.cv_results_)
-            self.estimator_ = search.best_estimator_
+            self.estimator_ = best.estimator_ if self.scoring == "ibs" else best
         else:
             single = {k: v[0] for k, v in grid.items()}
             self.best_params_ = single
@@ -129,11 +153,15 @@ class RandomSurvivalForestModel(_SksurvModel):
     ----------
     param_grid : dict, optional
         Grid searched by k-fold cross-validation *within the training data*
-        (Harrell's C, sksurv's ``score``); default
+        (``scoring``); default
         ``{"min_samples_leaf": [5, 15, 50], "max_features": ["sqrt", 0.5]}``.
         A grid with one combination is fitted without CV.
     cv : int, default 3
         Number of folds.
+    scoring : {"cindex", "ibs"}, default "cindex"
+        Tuning criterion: Harrell's C (sksurv's ``score``) or the integrated
+        Brier score over the 10th-70th centiles of the training event times
+        (sksurv's ``as_integrated_brier_score_scorer``; lower is better).
     n_jobs : int, default 1
         Parallel jobs (trees and CV folds).
     random_state : int, default 0

@@ -31,7 +31,8 @@ __all__ = ["MODEL_KINDS", "make_model"]
 #: - ``rsf`` (`RandomSurvivalForestModel`) and ``gbsa``
 #:   (`GradientBoostingSurvivalModel`): ``param_grid`` ({param: [values]},
 #:   tuned by k-fold CV within the training data), ``cv`` (folds),
-#:   ``n_jobs``, ``random_state``, and any fixed parameter of the
+#:   ``scoring`` ("cindex" | "ibs"), ``n_jobs``, ``random_state``, and any
+#:   fixed parameter of the
 #:   scikit-survival estimator (e.g. ``n_estimators``).
 MODEL_KINDS: dict[str, type] = {
     "cox": CoxModel,

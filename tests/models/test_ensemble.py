@@ -51,6 +51,17 @@ def test_risk_is_one_minus_survival_at_horizon(rossi, model) -> None:
     assert np.all(model.predict_risk(X, 52) >= risk)
 
 
+def test_tuning_by_integrated_brier_score(rossi) -> None:
+    X, y = rossi
+    m = RandomSurvivalForestModel(
+        param_grid={"min_samples_leaf": [5, 40]}, scoring="ibs", cv=2, n_estimators=10
+    ).fit(X, y)
+    assert set(m.best_params_) == {"min_samples_leaf"}
+    assert (m.cv_results_["mean_test_score"] < 0).all()  # negative IBS
+    assert m.estimator_.min_samples_leaf == m.best_params_["min_samples_leaf"]
+    assert m.predict_risk(X, 52).shape == (len(X),)
+
+
 def test_bad_grid_parameter() -> None:
     with pytest.raises(ModelError, match="unknown parameter 'leaf'"):
         RandomSurvivalForestModel(param_grid={"leaf": [1]}).fit(

@@ -7,8 +7,10 @@ import functools
 import numpy as np
 import pandas as pd
 import pytest
+from lifelines import CoxPHFitter
+from lifelines import exceptions as ll_exc
 
-from epi.exceptions import ConvergenceError, ConvergenceWarning, ModelError
+from epi.exceptions import ConvergenceError, ConvergenceWarning, ModelError, StatisticalWarning
 from epi.models import MODEL_KINDS, RiskModel, make_model
 
 from .conftest import simulate_competing
@@ -95,6 +97,24 @@ def test_poor_convergence_warns_with_fix() -> None:
     X = X.assign(demo__separator=(y["event"] == 1).astype(float))  # perfect separation
     with pytest.warns(ConvergenceWarning, match="Increase penalizer"):
         make_model("cox", max_iter=5).fit(X, y)
+
+
+def test_lifelines_convergence_error_becomes_epi_error(monkeypatch) -> None:
+    X, y = _data()
+
+    def fail(self, *a, **k):
+        raise ll_exc.ConvergenceError("Convergence halted due to matrix inversion problems.")
+
+    monkeypatch.setattr(CoxPHFitter, "fit", fail)
+    with pytest.raises(ConvergenceError, match=r"did not converge .*Increase penalizer \(now 0.5"):
+        make_model("cox", penalizer=0.5).fit(X, y)
+
+
+def test_horizon_beyond_follow_up_warns() -> None:
+    X, y = _data()
+    m = make_model("cox").fit(X, y)
+    with pytest.warns(StatisticalWarning, match="beyond the longest follow-up"):
+        m.predict_risk(X, 5000.0)
 
 
 SMALL = {
