@@ -1,0 +1,53 @@
+"""Bayesian hierarchical survival models (PyMC): Weibull PH and piecewise exponential.
+
+Crossed, non-centred random intercepts (and optional random slopes) for GP
+practice and municipality; factories with named coords and dims
+(`build_weibull_ph_model`, `build_piecewise_exponential_model`); sampling as
+a separate, seeded step (`sample`, PyMC's NUTS or nutpie); diagnostics
+enforced with `DiagnosticsWarning` (`check_diagnostics`); posterior risks
+with credible intervals through the epi model interface
+(`BayesWeibullPHModel`, `BayesPiecewiseExponentialModel`); report material
+(`posterior_summary`, `group_effects`, `variance_partition`,
+`median_hazard_ratio`, `shrinkage_table`, `compare_with_frequentist`,
+`caterpillar_plot`).
+
+Competing death (``event == 2``) is treated as censored: the models estimate
+the cause-specific hazard of event 1.
+"""
+
+from ._factories import (
+    SurvivalDesign,
+    build_piecewise_exponential_model,
+    build_weibull_ph_model,
+    noncentred_effect,
+    prepare_design,
+)
+from ._model import BayesPiecewiseExponentialModel, BayesWeibullPHModel
+from ._priors import Priors
+from ._sampling import (
+    BFMI_MIN,
+    ESS_MIN,
+    RHAT_MAX,
+    available_samplers,
+    check_diagnostics,
+    prior_predictive_check,
+    sample,
+)
+
+__all__ = [
+    "BFMI_MIN",
+    "ESS_MIN",
+    "RHAT_MAX",
+    "BayesPiecewiseExponentialModel",
+    "BayesWeibullPHModel",
+    "Priors",
+    "SurvivalDesign",
+    "available_samplers",
+    "build_piecewise_exponential_model",
+    "build_weibull_ph_model",
+    "check_diagnostics",
+    "noncentred_effect",
+    "prepare_design",
+    "prior_predictive_check",
+    "sample",
+]
