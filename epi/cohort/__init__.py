@@ -6,7 +6,7 @@ practice and municipality) and an attrition log with one row per restriction.
 """
 
 from epi.cohort._build import COHORT_COLUMNS, SAME_DAY_DURATION, Cohort, build_cohort
-from epi.cohort._sql import add_days, code_list_sql, days_between, lit
+from epi.cohort._sql import add_days, code_list_sql, days_between, days_between_exact, lit
 
 __all__ = [
     "COHORT_COLUMNS",
@@ -16,5 +16,6 @@ __all__ = [
     "build_cohort",
     "code_list_sql",
     "days_between",
+    "days_between_exact",
     "lit",
 ]

@@ -19,6 +19,7 @@ __all__ = [
     "add_days",
     "code_list_sql",
     "days_between",
+    "days_between_exact",
     "lit",
     "store_vocabularies",
     "table_exists",
@@ -41,6 +42,12 @@ def lit(value: object) -> str:
 def days_between(start: str, end: str) -> str:
     """Whole days from date expression ``start`` to ``end`` (``end - start``)."""
     return f"date_diff('day', CAST({start} AS DATE), CAST({end} AS DATE))"
+
+
+def days_between_exact(start: str, end: str) -> str:
+    """Fractional days from timestamp expression ``start`` to ``end`` (to the second)."""
+    return (f"date_diff('second', CAST({start} AS TIMESTAMP), CAST({end} AS TIMESTAMP)) "
+            "/ 86400.0")
 
 
 def add_days(date: str, days: int | str) -> str:

@@ -212,7 +212,7 @@ class OutcomeSpec(_Section):
     competing_death: bool = True
 
 
-_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+_NAME = r"^[a-z0-9][a-z0-9_]{0,39}$"
 
 
 class FeatureSetSpec(_Section):

@@ -1,0 +1,177 @@
+"""General-practice features: contacts, ICPC-2 diagnoses, labs and active drugs.
+
+Columns (prefix ``gp__``), all from events before the index date:
+
+* ``contacts_<w>``: billed GP services (ydelser) in each count window.
+* ``days_since_contact``: days from the last service to the index date; the
+  look-back length when there was none in it.
+* ``<indicator>``: 1 if any ICPC-2 code of the indicator's list in the look-back.
+* ``lab_<name>_{last,mean,slope,n,missing}``: the lab's last value, mean, trend
+  (ordinary least-squares slope per year; needs two dates), number of results
+  and a 0/1 flag for no result in the look-back. Text results such as ">90"
+  (eGFR) count as their number. Last/mean/slope are missing (NaN) without data:
+  the protocol's ``missing`` strategy handles them.
+* ``drug_<class>``: 1 if a dispensing of the class (ATC prefixes) covers the index
+  date: dispensed ``days_before`` <= days supply + grace (option
+  ``drug_grace_days``, default 30).
+* ``n_drugs``: distinct active ATC substances; ``polypharmacy``: ``n_drugs`` >=
+  option ``polypharmacy_min`` (default 5).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from epi.cohort import lit
+from epi.features._common import (
+    SetContext,
+    code_pred,
+    in_window_sql,
+    indicator_columns,
+    stage_events,
+)
+from epi.protocol import CodeList
+
+__all__ = ["DEFAULT_DRUG_CLASSES", "DEFAULT_INDICATORS", "DEFAULT_LABS", "gp_features"]
+
+
+def _icpc(*codes: str) -> CodeList:
+    return CodeList(sector="gp", vocabulary="ICPC2", codes=list(codes))
+
+
+#: Chronic conditions as coded in general practice (ICPC-2-DK, DANISH_DATA §2 [S7]).
+DEFAULT_INDICATORS: dict[str, CodeList] = {
+    "hypertension": _icpc("K86", "K87"),
+    "diabetes": _icpc("T90"),
+    "atrial_fibrillation": _icpc("K78"),
+    "copd": _icpc("R95"),
+    "ckd": _icpc("U99"),
+    "heart_failure": _icpc("K77"),
+    "dementia": _icpc("P70"),
+}
+#: NPU/DNK codes per analysis (DANISH_DATA §3 [S19-S26]).
+DEFAULT_LABS: dict[str, list[str]] = {
+    "hba1c": ["NPU27300"],
+    "egfr": ["DNK35302"],
+    "creatinine": ["NPU18016", "NPU04998"],
+    "probnp": ["NPU21571", "NPU26811"],
+    "ldl": ["NPU01568"],
+    "haemoglobin": ["NPU02319"],
+}
+#: ATC prefixes per drug class (DANISH_DATA §4 [S27]).
+DEFAULT_DRUG_CLASSES: dict[str, list[str]] = {
+    "loop_diuretic": ["C03C"],
+    "raas_inhibitor": ["C09"],
+    "beta_blocker": ["C07"],
+    "anticoagulant": ["B01AA", "B01AE", "B01AF"],
+    "glucose_lowering": ["A10"],
+    "statin": ["C10AA"],
+    "copd_inhaler": ["R03"],
+    "opioid": ["N02A"],
+    "hypnotic": ["N05BA", "N05CD", "N05CF"],
+    "antidepressant": ["N06A"],
+}
+_LAB_STATS = ("last", "mean", "slope", "n", "missing")
+
+
+def gp_features(
+    con: duckdb.DuckDBPyConnection, ctx: SetContext, persons: pd.Index
+) -> pd.DataFrame:
+    """GP feature block for ``persons`` (see the module docstring for the columns).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        Event store with the cohort registered (``_epi_fx_cohort``).
+    ctx : SetContext
+        The set's options.
+    persons : pandas.Index
+        The cohort's person ids; the result has exactly this index.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    p, lb = ctx.prefix, ctx.lookback_days
+    indicators = indicator_columns(ctx, DEFAULT_INDICATORS)
+    labs = ctx.spec.labs if ctx.spec.labs is not None else DEFAULT_LABS
+    drugs = ctx.spec.drug_classes if ctx.spec.drug_classes is not None else DEFAULT_DRUG_CLASSES
+    grace = ctx.option("drug_grace_days", 30)
+    poly = ctx.option("polypharmacy_min", 5)
+    in_lb = in_window_sql((-lb, 0))
+    with stage_events(con, ctx, "gp") as t:
+        cols = [
+            f"SUM(CASE WHEN s.vocabulary = 'YDELSE' AND {in_window_sql(w)} THEN 1 ELSE 0 END) "
+            f"AS {p}contacts_{name}"
+            for name, w in ctx.windows.items()
+        ]
+        cols.append(f"MIN(CASE WHEN s.vocabulary = 'YDELSE' AND {in_lb} THEN days_before END) "
+                    f"AS {p}days_since_contact")
+        cols += [
+            f"MAX(CASE WHEN {code_pred(cl)} AND {in_lb} THEN 1 ELSE 0 END) AS {p}{name}"
+            for name, cl in indicators.items()
+        ]
+        active = f"(s.vocabulary = 'ATC' AND days_before <= COALESCE(s.value_num, 90) + {grace})"
+        for name, prefixes in drugs.items():
+            cl = CodeList(sector="gp", vocabulary="ATC", codes=prefixes)
+            cols.append(f"MAX(CASE WHEN {code_pred(cl)} AND {active} THEN 1 ELSE 0 END) "
+                        f"AS {p}drug_{name}")
+        cols.append(f"COUNT(DISTINCT CASE WHEN {active} THEN s.code END) AS {p}n_drugs")
+        main = con.execute(
+            f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id"
+        ).df().set_index("person_id")
+        lab_frame = _labs(con, t, labs, lb, p) if labs else pd.DataFrame()
+    out = main.reindex(persons)
+    counts = [c for c in out.columns if c != f"{p}days_since_contact"]
+    out[counts] = out[counts].fillna(0).astype(np.int64)
+    out[f"{p}days_since_contact"] = out[f"{p}days_since_contact"].fillna(lb).astype(float)
+    out[f"{p}polypharmacy"] = (out[f"{p}n_drugs"] >= poly).astype(np.int64)
+    if labs:
+        lab_frame = lab_frame.reindex(persons)
+        for name in labs:
+            n = f"{p}lab_{name}_n"
+            lab_frame[n] = lab_frame[n].fillna(0).astype(np.int64)
+            lab_frame[f"{p}lab_{name}_missing"] = (lab_frame[n] == 0).astype(np.int64)
+        out = out.join(lab_frame)
+    out.index.name = "person_id"
+    return out
+
+
+def _labs(
+    con: duckdb.DuckDBPyConnection, table: str, labs: dict[str, list[str]], lookback: int,
+    p: str,
+) -> pd.DataFrame:
+    """Last, mean, slope per year and count of each lab in the look-back, one row a person."""
+    name_of = " ".join(
+        f"WHEN s.code IN ({', '.join(lit(c) for c in codes)}) THEN {lit(name)}"
+        for name, codes in labs.items()
+    )
+    all_codes = ", ".join(lit(c) for codes in labs.values() for c in codes)
+    value = ("COALESCE(s.value_num, TRY_CAST(REGEXP_REPLACE(s.value_text, '[<>=]', '') "
+             "AS DOUBLE))")
+    long = con.execute(
+        f"""WITH l AS (
+            SELECT s.person_id, CASE {name_of} END AS lab, {value} AS v, s.days_before, s.time
+            FROM {table} s
+            WHERE s.vocabulary = 'NPU' AND s.code IN ({all_codes}) AND s.days_before <= {lookback}
+        ), r AS (
+            SELECT l.*, ROW_NUMBER() OVER (PARTITION BY person_id, lab
+                                           ORDER BY time DESC, v DESC) AS rn
+            FROM l WHERE v IS NOT NULL
+        )
+        SELECT person_id, lab, MAX(CASE WHEN rn = 1 THEN v END) AS last, AVG(v) AS mean,
+               REGR_SLOPE(v, -days_before / 365.25) AS slope, COUNT(*) AS n
+        FROM r GROUP BY person_id, lab"""
+    ).df()
+    wide = long.pivot(index="person_id", columns="lab", values=["last", "mean", "slope", "n"])
+    columns: dict[str, pd.Series] = {}
+    for name in labs:
+        for stat in ("last", "mean", "slope", "n"):
+            key = (stat, name)
+            columns[f"{p}lab_{name}_{stat}"] = (
+                wide[key].astype(float) if key in wide.columns
+                else pd.Series(np.nan, index=wide.index)
+            )
+    return pd.DataFrame(columns, index=wide.index)
