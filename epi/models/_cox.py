@@ -14,7 +14,7 @@ from epi.exceptions import ConvergenceError, ModelError, StatisticalWarning
 
 from ._base import check_horizon, check_outcome, check_X
 from ._core import baseline_increments, step_at
-from ._design import Design, check_spline_params, check_strata_param
+from ._design import Design, check_spline_params, check_strata_param, nonconstant_terms
 from ._lifelines import problem_columns, run_lifelines
 from ._zph import zph_test
 
@@ -90,7 +90,8 @@ class CoxModel:
     coef_ : pandas.Series
         Coefficients per model term (``age``, ``age'``, … for a spline).
     se_ : pandas.Series
-        Model-based standard errors (for penalised fits, lifelines' inverse
+        Model-based standard errors (NaN for terms constant in training, whose
+        coefficient is 0) (for penalised fits, lifelines' inverse
         penalised information).
     vcov_ : pandas.DataFrame
         Variance matrix of ``coef_``.
@@ -170,22 +171,38 @@ class CoxModel:
         # log-likelihood units short of R's optimum without it). Penalised fits are
         # run on the raw terms because lifelines' penalty is defined on them.
         means = Z.mean(axis=0)
-        transform = np.eye(Z.shape[1])
-        Zfit = Z
+        keep = nonconstant_terms(Z, design.terms_, what)
+        kept_names = [t for t, k in zip(design.terms_, keep, strict=True) if k]
+        Zk = Z[:, keep]
+        transform = np.eye(Zk.shape[1])
+        Zfit = Zk
         if float(self.penalizer) == 0.0:
-            cov = np.atleast_2d(np.cov(Z - means, rowvar=False))
+            cov = np.atleast_2d(np.cov(Zk - means[keep], rowvar=False))
             try:
                 chol = np.linalg.cholesky(cov)
             except np.linalg.LinAlgError:
-                bad = problem_columns(Z, design.terms_)
+                bad = problem_columns(Zk, kept_names)
                 raise ConvergenceError(
                     f"{what}: the model terms are collinear or constant"
                     f"{': ' + ', '.join(bad) if bad else ''}. Drop those columns or set "
                     "penalizer > 0."
                 ) from None
+            # chol[j, j]^2 / cov[j, j]: share of term j's variance not explained by the
+            # earlier terms; ~1e-16 for exact collinearity
+            unexplained = np.diag(chol) ** 2 / np.diag(cov)
+            if (unexplained < 1e-10).any():
+                bad = [
+                    f"{n} (collinear with earlier columns)"
+                    for n, u in zip(kept_names, unexplained, strict=True)
+                    if u < 1e-10
+                ]
+                raise ConvergenceError(
+                    f"{what}: the model terms are collinear: {', '.join(bad)}. Drop those "
+                    "columns or set penalizer > 0."
+                )
             transform = np.linalg.inv(chol).T  # beta = transform @ beta_white
-            Zfit = (Z - means) @ transform
-        safe = [f"x{j}" for j in range(Z.shape[1])]
+            Zfit = (Zk - means[keep]) @ transform
+        safe = [f"x{j}" for j in range(Zk.shape[1])]
         df = pd.DataFrame(Zfit, columns=safe)
         df["_T"] = duration
         df["_E"] = e
@@ -203,13 +220,17 @@ class CoxModel:
             fit_options["precision"] = 1e-9
         run_lifelines(
             lambda: cph.fit(df, "_T", "_E", fit_options=fit_options),
-            Z,
-            design.terms_,
+            Zk,
+            kept_names,
             float(self.penalizer),
             what,
         )
-        beta = transform @ cph.params_.to_numpy(dtype=float)
-        var = transform @ cph.variance_matrix_.to_numpy(dtype=float) @ transform.T
+        beta = np.zeros(Z.shape[1])
+        beta[keep] = transform @ cph.params_.to_numpy(dtype=float)
+        var = np.full((Z.shape[1], Z.shape[1]), np.nan)
+        var[np.ix_(keep, keep)] = (
+            transform @ cph.variance_matrix_.to_numpy(dtype=float) @ transform.T
+        )
         if not np.all(np.isfinite(beta)):
             raise ModelError(f"{what}: non-finite coefficients; increase penalizer.")
         self.design_ = design
@@ -232,7 +253,7 @@ class CoxModel:
                     duration[m], e[m], np.exp(lp[m]), self.baseline_ties
                 )
             self.baseline_[s] = (times, np.cumsum(dH))
-        self._zph_data = (Z, duration, e, lp, labels)
+        self._zph_data = (Zk, duration, e, lp, labels, kept_names)
         return self
 
     def linear_predictor(self, X: pd.DataFrame) -> np.ndarray:
@@ -287,13 +308,13 @@ class CoxModel:
         Returns
         -------
         pandas.DataFrame
-            Index: model terms and ``"GLOBAL"``; columns ``chisq``, ``df``,
+            Index: model terms (constant ones left out) and ``"GLOBAL"``; columns ``chisq``, ``df``,
             ``p``, ``transform``.
         """
         check_fitted(self, "coef_")
-        Z, time, e, lp, labels = self._zph_data
+        Z, time, e, lp, labels, names = self._zph_data
         try:
-            rows = zph_test(Z, time, e, lp, labels, list(self.design_.terms_), transform)
+            rows = zph_test(Z, time, e, lp, labels, names, transform)
         except ValueError as exc:
             raise ModelError(str(exc)) from None
         frame = pd.DataFrame(rows, columns=["term", "chisq", "df", "p"]).set_index("term")

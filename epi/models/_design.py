@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from epi.exceptions import ModelError
+from epi.exceptions import ModelError, StatisticalWarning
 
 from ._core import stratum_labels
 from ._splines import harrell_knots, rcs_basis, rcs_names
 
-__all__ = ["Design", "check_spline_params", "check_strata_param"]
+__all__ = ["Design", "check_spline_params", "check_strata_param", "nonconstant_terms"]
+
+
+def nonconstant_terms(Z: np.ndarray, names: list[str], what: str) -> np.ndarray:
+    """Mask of the model terms that vary in the training data.
+
+    Constant terms (e.g. a rare indicator absent from a bootstrap resample)
+    cannot be estimated; they get coefficient 0 with a `StatisticalWarning`
+    naming them, as R's ``coxph`` reports ``NA`` and carries on.
+
+    Raises
+    ------
+    ModelError
+        When no term varies.
+    """
+    spread = Z.max(axis=0) - Z.min(axis=0)
+    keep = spread > 1e-12 * np.maximum(1.0, np.abs(Z).max(axis=0))
+    if not keep.any():
+        raise ModelError(f"{what}: every covariate is constant in the training data.")
+    if not keep.all():
+        dropped = [n for n, k in zip(names, keep, strict=True) if not k]
+        warnings.warn(
+            f"{what}: {len(dropped)} term(s) constant in the training data get coefficient 0: "
+            f"{', '.join(dropped[:10])}. Drop them from the design if this is not a resample.",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+    return keep
 
 
 def check_spline_params(splines: Mapping[str, int] | None) -> dict[str, int]:

@@ -62,7 +62,7 @@ def _cox_block(m: CoxModel, horizons: Sequence[float]) -> dict[str, Any]:
     return {
         "event": int(m.cause),
         "coefficients": {t: float(v) for t, v in m.coef_.items()},
-        "standard_errors": {t: float(v) for t, v in m.se_.items()},
+        "standard_errors": {t: (float(v) if np.isfinite(v) else None) for t, v in m.se_.items()},
         "centring": {t: float(v) for t, v in m.means_.items()},
         "baseline_ties": m.baseline_ties,
         "baseline": {

@@ -16,7 +16,7 @@ from epi.exceptions import ModelError
 from ._base import check_horizon, check_outcome, check_X
 from ._core import rp_log_cumhaz
 from ._cox import check_fitted, warn_beyond_followup
-from ._design import Design, check_spline_params
+from ._design import Design, check_spline_params, nonconstant_terms
 from ._lifelines import run_lifelines
 
 __all__ = ["FlexibleParametricModel", "WeibullModel"]
@@ -71,13 +71,17 @@ class WeibullModel:
         design = Design(check_spline_params(self.splines), []).fit(X)
         Z = design.matrix(X)
         e = (event == 1).astype(int)
-        df, safe = _frame(Z, duration, e)
-        aft = WeibullAFTFitter(penalizer=float(self.penalizer))
         what = f"Weibull model ({int(e.sum())} events, {len(e)} persons)"
-        run_lifelines(lambda: aft.fit(df, "_T", "_E"), Z, design.terms_, self.penalizer, what)
+        keep = nonconstant_terms(Z, design.terms_, what)
+        names = [t for t, k in zip(design.terms_, keep, strict=True) if k]
+        df, safe = _frame(Z[:, keep], duration, e)
+        aft = WeibullAFTFitter(penalizer=float(self.penalizer))
+        run_lifelines(lambda: aft.fit(df, "_T", "_E"), Z[:, keep], names, self.penalizer, what)
         lam = aft.params_.loc["lambda_"]
+        coef = np.zeros(Z.shape[1])
+        coef[keep] = [float(lam[c]) for c in safe]
         self.design_ = design
-        self.coef_ = pd.Series([float(lam[c]) for c in safe], index=design.terms_, name="coef")
+        self.coef_ = pd.Series(coef, index=design.terms_, name="coef")
         self.intercept_ = float(lam["Intercept"])
         self.scale_ = float(np.exp(-aft.params_.loc["rho_"]["Intercept"]))
         self.loglik_ = float(aft.log_likelihood_)
@@ -187,24 +191,26 @@ class FlexibleParametricModel:
             raise ModelError(
                 f"flexible_parametric: too few distinct event times for df={self.df}; lower df."
             )
-        df, safe = _frame(Zc, duration, e)
+        what = f"flexible parametric model ({int(e.sum())} events, {len(e)} persons)"
+        keep = nonconstant_terms(Z, design.terms_, what)
+        names = [t for t, k in zip(design.terms_, keep, strict=True) if k]
+        df, safe = _frame(Zc[:, keep], duration, e)
         df["_one"] = 1.0
         regressors = {"beta_": safe, **{f"gamma{i}_": ["_one"] for i in range(knots.size)}}
         init = float(np.log(e.sum() / duration.sum()))
         fitter = _RoystonParmarFitter(knots, init, penalizer=float(self.penalizer))
-        what = f"flexible parametric model ({int(e.sum())} events, {len(e)} persons)"
         run_lifelines(
             lambda: fitter.fit(df, "_T", "_E", regressors=regressors, fit_options={"gtol": 1e-8}),
-            Zc,
-            design.terms_,
+            Zc[:, keep],
+            names,
             float(self.penalizer),
             what,
         )
         p = fitter.params_
         self.design_ = design
-        self.coef_ = pd.Series(
-            [float(p.loc[("beta_", c)]) for c in safe], index=design.terms_, name="coef"
-        )
+        coef = np.zeros(Z.shape[1])
+        coef[keep] = [float(p.loc[("beta_", c)]) for c in safe]
+        self.coef_ = pd.Series(coef, index=design.terms_, name="coef")
         self.gamma_ = np.array([float(p.loc[(f"gamma{i}_", "_one")]) for i in range(knots.size)])
         self.time_knots_ = knots
         self.means_ = pd.Series(means, index=design.terms_, name="mean")

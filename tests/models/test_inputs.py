@@ -87,9 +87,29 @@ def test_bad_model_settings(kind: str, params: dict, match: str) -> None:
 
 def test_collinear_columns_are_named() -> None:
     X, y = _data()
-    X = X.assign(demo__age_copy=X["demo__age"] * 2.0, demo__const=1.0)
-    with pytest.raises(ConvergenceError, match=r"demo__age_copy \(collinear.*demo__const"):
+    X = X.assign(demo__age_copy=X["demo__age"] * 2.0)
+    with pytest.raises(ConvergenceError, match=r"demo__age_copy \(collinear with earlier"):
         make_model("cox").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("cox", {}),
+        ("cox", {"penalizer": 0.1}),
+        ("cause_specific_cox", {}),
+        ("weibull", {}),
+        ("flexible_parametric", {"df": 2}),
+    ],
+)
+def test_constant_term_gets_zero_with_warning(kind: str, params: dict) -> None:
+    """A rare indicator can be absent from a bootstrap resample: warn, fit the rest."""
+    X, y = _data()
+    Xc = X.assign(gp__rare=0.0)
+    with pytest.warns(StatisticalWarning, match=r"constant in the training data .*gp__rare"):
+        m = make_model(kind, **params).fit(Xc, y)
+    ref = make_model(kind, **params).fit(X, y)
+    np.testing.assert_allclose(m.predict_risk(Xc, 365), ref.predict_risk(X, 365), atol=1e-8)
 
 
 def test_poor_convergence_warns_with_fix() -> None:
