@@ -6,6 +6,7 @@ Bad notes never stop a run: each is counted under a reason in the summary
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing as mp
 import os
@@ -92,8 +93,6 @@ def _run_chunk(
     args: tuple[str, list[tuple[int, Any]]],
 ) -> tuple[list[tuple[Any, ...]], Counter[str], int]:
     """Process notes (row position, text) with one pipeline; returns rows, skips, long count."""
-    from stanza.models.common import doc as sdoc
-
     from epi.nlp._pipeline import build_pipeline
 
     pack_name, items = args
@@ -103,40 +102,70 @@ def _run_chunk(
     nlp = build_pipeline(pack_name)
     rows: list[tuple[Any, ...]] = []
     skipped: Counter[str] = Counter()
-    n_long = 0
-    for pos, raw in items:
-        text, reason = _clean_text(raw)
-        if reason is None and text is not None and _foreign(text, markers, foreign):
-            reason = "other_language"
-        if reason is not None:
-            skipped[reason] += 1
-            continue
-        assert text is not None
-        if len(text) > LONG_CHARS:
-            n_long += 1
-        try:
-            doc = nlp(sdoc.Document([], text=text))
-            mentions = doc.epi_mentions
-        except Exception:  # one bad note never stops a run; counted, text not logged
-            skipped["failed"] += 1
-            continue
-        for m in mentions:
-            rows.append(
-                (
-                    pos,
-                    m.concept,
-                    m.start,
-                    m.end,
-                    m.section,
-                    m.negated,
-                    m.uncertain,
-                    m.hypothetical,
-                    m.historical,
-                    m.experiencer,
-                    m.value,
-                )
-            )
+    # Stanza documents are webs of reference cycles; with the cyclic GC on,
+    # every automatic collection rescans all live objects, which makes a long
+    # note quadratic. Collect the young generation ourselves, by text volume.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    since_collect = 0
+    try:
+        for pos, raw in items:
+            since_collect += _one_note(nlp, pos, raw, markers, foreign, rows, skipped)
+            if since_collect > 200_000:
+                gc.collect(0)
+                since_collect = 0
+    finally:
+        gc.collect(0)
+        if gc_was_enabled:
+            gc.enable()
+    n_long = skipped.pop("_long", 0)
     return rows, skipped, n_long
+
+
+def _one_note(
+    nlp: Any,
+    pos: int,
+    raw: Any,
+    markers: frozenset[str],
+    foreign: frozenset[str],
+    rows: list[tuple[Any, ...]],
+    skipped: Counter[str],
+) -> int:
+    """Process one note into ``rows``; returns the number of characters processed."""
+    from stanza.models.common import doc as sdoc
+
+    text, reason = _clean_text(raw)
+    if reason is None and text is not None and _foreign(text, markers, foreign):
+        reason = "other_language"
+    if reason is not None:
+        skipped[reason] += 1
+        return 0
+    assert text is not None
+    if len(text) > LONG_CHARS:
+        skipped["_long"] += 1
+    try:
+        doc = nlp(sdoc.Document([], text=text))
+        mentions = doc.epi_mentions
+    except Exception:  # one bad note never stops a run; counted, text not logged
+        skipped["failed"] += 1
+        return len(text)
+    for m in mentions:
+        rows.append(
+            (
+                pos,
+                m.concept,
+                m.start,
+                m.end,
+                m.section,
+                m.negated,
+                m.uncertain,
+                m.hypothetical,
+                m.historical,
+                m.experiencer,
+                m.value,
+            )
+        )
+    return len(text)
 
 
 def _check_notes(notes: pd.DataFrame) -> None:

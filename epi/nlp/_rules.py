@@ -254,7 +254,10 @@ class Matcher:
                     k = len(seq)
                     if k <= (best[1] - i if best else 0) or i + k > n:
                         continue
-                    if all(seq[j] == lemmas[i + j] or seq[j] == lowers[i + j] for j in range(1, k)):
+                    j = 1
+                    while j < k and (seq[j] == lemmas[i + j] or seq[j] == lowers[i + j]):
+                        j += 1
+                    if j == k:
                         best = (i, i + k, target, None)
                         break
             cands = self.pattern_first.get(lem, [])
