@@ -4,6 +4,27 @@ See ``docs/CONTRACTS.md``. `make_model` builds a model from a protocol's
 ``models:`` entry (kinds in `MODEL_KINDS`); `export_model_spec` writes a
 fitted model's full specification (TRIPOD+AI item 22) and
 `predict_from_spec` recomputes risks from that file alone.
+
+Methods, and what each is checked against (``tests/models/reference``):
+
+- Restricted cubic splines: Harrell's parametrisation with knots at his
+  default quantiles, learnt in ``fit`` (``Hmisc::rcspline.eval(norm=2)``,
+  ``rms::rcs``).
+- `CoxModel`: lifelines' Efron partial likelihood (``coxph(ties="efron")``);
+  every model term is centred at its training mean (R's survival 3.x leaves
+  0/1 covariates uncentred; risks do not depend on centring); baseline
+  cumulative hazard per stratum with Efron's tie correction, as
+  ``survfit.coxph``. Penalty: lifelines' elastic net on standardised
+  covariates; its ridge equals ``survival::ridge(theta = n * penalizer)`` on
+  ``scale()``d covariates, and it is *not* glmnet's. `CoxModel.ph_test`
+  reproduces ``cox.zph`` of survival >= 3.0 (default transform ``"km"``).
+- `CauseSpecificCoxModel`: ``riskRegression::CSC`` + ``predictRisk``.
+- `WeibullModel`: ``survreg(dist="weibull")``. `FlexibleParametricModel`:
+  Royston–Parmar on the log cumulative hazard scale (df = 1 is Weibull PH).
+- `RandomSurvivalForestModel`, `GradientBoostingSurvivalModel`:
+  scikit-survival, tuned by k-fold CV inside the training data.
+
+Models that ignore competing risks censor ``event == 2``.
 """
 
 from ._base import MIN_EVENTS, RiskModel

@@ -9,6 +9,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
+from scipy import stats
 
 from epi.exceptions import ConvergenceError, ModelError, StatisticalWarning
 
@@ -255,6 +256,27 @@ class CoxModel:
             self.baseline_[s] = (times, np.cumsum(dH))
         self._zph_data = (Zk, duration, e, lp, labels, kept_names)
         return self
+
+    def summary(self) -> pd.DataFrame:
+        """Coefficient table: ``coef``, ``se``, ``hr``, 95% CI of the HR, ``z``, ``p``.
+
+        Wald statistics from the model-based variance (for penalised fits they
+        are not valid tests; report them as descriptive).
+        """
+        check_fitted(self, "coef_")
+        z = self.coef_ / self.se_
+        return pd.DataFrame(
+            {
+                "coef": self.coef_,
+                "se": self.se_,
+                "hr": np.exp(self.coef_),
+                "hr_lower_95": np.exp(self.coef_ - 1.959963984540054 * self.se_),
+                "hr_upper_95": np.exp(self.coef_ + 1.959963984540054 * self.se_),
+                "z": z,
+                "p": 2 * stats.norm.sf(np.abs(z)),
+                "mean": self.means_,
+            }
+        )
 
     def linear_predictor(self, X: pd.DataFrame) -> np.ndarray:
         """Centred linear predictor ``(z - means_) · coef_`` for each row of ``X``."""

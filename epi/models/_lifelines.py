@@ -42,6 +42,11 @@ def problem_columns(Z: np.ndarray, names: list[str], tol: float = 1e-4) -> list[
     return out
 
 
+def _first_line(obj: object) -> str:
+    lines = [ln.strip() for ln in str(obj).splitlines() if ln.strip()]
+    return lines[0] if lines else type(obj).__name__
+
+
 def run_lifelines(
     fit: Callable[[], T], Z: np.ndarray, names: list[str], penalizer: float, what: str
 ) -> T:
@@ -69,17 +74,18 @@ def run_lifelines(
             result = fit()
         except ll_exc.ConvergenceError as exc:
             raise ConvergenceError(
-                f"{what} did not converge ({str(exc).splitlines()[0]}). {advice()}"
+                f"{what} did not converge ({_first_line(exc)}). {advice()}"
             ) from exc
         except np.linalg.LinAlgError as exc:
             raise ConvergenceError(f"{what} failed: singular matrix. {advice()}") from exc
     seen_convergence = False
     for w in caught:
-        if issubclass(w.category, ll_exc.ConvergenceWarning) or issubclass(
-            w.category, ll_exc.StatisticalWarning
+        if issubclass(
+            w.category,
+            (ll_exc.ConvergenceWarning, ll_exc.StatisticalWarning, ll_exc.ApproximationWarning),
         ):
             if not seen_convergence:
-                first = str(w.message).strip().splitlines()[0]
+                first = _first_line(w.message)
                 warnings.warn(
                     f"{what} converged poorly: {first} {advice()}",
                     ConvergenceWarning,

@@ -28,6 +28,9 @@ def test_plain_cox_matches_coxph(rossi, ref) -> None:
     # survfit(fit, newdata) with the Efron-corrected baseline (ctype 2)
     np.testing.assert_allclose(m.predict_risk(X, 26), r["risk_26"], atol=TOL)
     np.testing.assert_allclose(m.predict_risk(X, 52), r["risk_52"], atol=TOL)
+    table = m.summary()
+    np.testing.assert_allclose(table["hr"], np.exp(r["coef"]), rtol=1e-6)
+    assert table["p"].between(0, 1).all()
     breslow = CoxModel(baseline_ties="breslow").fit(X, y)
     np.testing.assert_allclose(breslow.predict_risk(X, 52), r["risk_52_breslow"], atol=TOL)
 
