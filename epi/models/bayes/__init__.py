@@ -24,6 +24,15 @@ from ._factories import (
 )
 from ._model import BayesPiecewiseExponentialModel, BayesWeibullPHModel
 from ._priors import Priors
+from ._report import (
+    caterpillar_plot,
+    compare_with_frequentist,
+    group_effects,
+    median_hazard_ratio,
+    posterior_summary,
+    shrinkage_table,
+    variance_partition,
+)
 from ._sampling import (
     BFMI_MIN,
     ESS_MIN,
@@ -45,9 +54,16 @@ __all__ = [
     "available_samplers",
     "build_piecewise_exponential_model",
     "build_weibull_ph_model",
+    "caterpillar_plot",
     "check_diagnostics",
+    "compare_with_frequentist",
+    "group_effects",
+    "median_hazard_ratio",
     "noncentred_effect",
+    "posterior_summary",
     "prepare_design",
     "prior_predictive_check",
     "sample",
+    "shrinkage_table",
+    "variance_partition",
 ]

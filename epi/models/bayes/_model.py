@@ -138,6 +138,26 @@ class _BayesSurvival:
         """Log baseline cumulative hazard at model time ``tau`` per draw, shape (S,)."""
         raise NotImplementedError
 
+    def _log_cumhaz0_at(self, tau: np.ndarray, take: np.ndarray) -> np.ndarray:
+        """Log baseline cumulative hazard at per-person times ``tau``: (len(take), n)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _train_log_cumhaz(self, take: np.ndarray) -> np.ndarray:
+        """Log cumulative hazard of each training person at their follow-up, per draw."""
+        d = self.design_
+        S = self.idata_.posterior.sizes["chain"] * self.idata_.posterior.sizes["draw"]
+        base = np.broadcast_to(np.asarray(self._base_eta(), dtype=float), (S,))[take]
+        eta = base[:, None] + self._log_cumhaz0_at(d.time, take)
+        if d.predictors:
+            eta = eta + _draws(self.idata_, "beta")[take] @ d.Z.T
+        for g in d.groups:
+            eta = eta + _draws(self.idata_, f"u_{g}")[take][:, d.codes[g]]
+        for g, cols in d.slopes.items():
+            v = _draws(self.idata_, f"v_slope_{g}")[take][:, d.codes[g]]  # (s, n, q)
+            idx = [d.predictors.index(c) for c in cols]
+            eta = eta + np.einsum("snq,nq->sn", v, d.Z[:, idx])
+        return eta
+
     def _base_eta(self) -> np.ndarray:
         return _draws(self.idata_, "intercept") if "intercept" in self.idata_.posterior else 0.0
 
@@ -306,6 +326,9 @@ class BayesWeibullPHModel(_BayesSurvival):
     def _log_cumhaz0(self, tau: float) -> np.ndarray:
         return _draws(self.idata_, "weibull_shape") * np.log(tau)
 
+    def _log_cumhaz0_at(self, tau: np.ndarray, take: np.ndarray) -> np.ndarray:
+        return _draws(self.idata_, "weibull_shape")[take][:, None] * np.log(tau)[None, :]
+
 
 class BayesPiecewiseExponentialModel(_BayesSurvival):
     """Bayesian piecewise-exponential PH model (Poisson with exposure), crossed random effects.
@@ -373,3 +396,9 @@ time_scale, diagnostics
         edges = np.concatenate([[0.0], self.cuts_ / self.design_.time_scale, [np.inf]])
         overlap = np.clip(np.minimum(tau, edges[1:]) - edges[:-1], 0.0, None)
         return np.log(rates @ overlap)
+
+    def _log_cumhaz0_at(self, tau: np.ndarray, take: np.ndarray) -> np.ndarray:
+        rates = np.exp(_draws(self.idata_, "log_rate")[take])  # (s, J)
+        edges = np.concatenate([[0.0], self.cuts_ / self.design_.time_scale, [np.inf]])
+        overlap = np.clip(np.minimum(tau[:, None], edges[None, 1:]) - edges[None, :-1], 0.0, None)
+        return np.log(rates @ overlap.T)
