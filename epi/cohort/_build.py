@@ -9,7 +9,10 @@ Definitions (each also stated in the docstring of :func:`build_cohort`):
   features see only that; an event *on* the index date belongs to follow-up.
 * **Outcome** is the first qualifying event on day 0 or later. An outcome on
   day 0 gets ``duration = 0.5`` (it happened during the first day; durations
-  must be positive), an outcome on day *k* >= 1 gets ``duration = k``.
+  must be positive), an outcome on day *k* >= 1 gets ``duration = k``. With
+  ``outcome.index_day_counts: false`` outcomes on day 0 are ignored (follow-up
+  for the outcome starts on day 1), for index events whose own hospital
+  contact could carry the outcome.
 * **Competing death**: death on day *k* ends follow-up with ``event = 2``
   unless the outcome happened on the same day or earlier: death on the same
   day as the outcome counts as the outcome (``event = 1``).
@@ -270,8 +273,9 @@ def _base_frame(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> pd.DataFr
     has_reg = table_exists(con, "gp_registrations")
     con.execute("DROP TABLE IF EXISTS _epi_idx")
     con.execute(f"CREATE TEMP TABLE _epi_idx AS {_index_sql(protocol)}")
-    ctes = [f"out AS (SELECT person_id, MIN(d) AS d FROM ({outcome_events_sql(protocol)}) u "
-            "GROUP BY person_id)"]
+    start = "i.index_date" if protocol.outcome.index_day_counts else add_days("i.index_date", 1)
+    ctes = [f"out AS (SELECT person_id, MIN(d) AS d FROM ({outcome_events_sql(protocol, start)}) "
+            "u GROUP BY person_id)"]
     joins = ["LEFT JOIN out ON out.person_id = i.person_id"]
     cols = [f"{days_between('i.index_date', 'out.d')} AS outcome_rel"]
     if has_res:

@@ -210,6 +210,12 @@ class OutcomeSpec(_Section):
     )
     horizon_days: Annotated[int, Field(gt=0, le=36525)] = 365
     competing_death: bool = True
+    index_day_counts: bool = Field(
+        True,
+        description="an outcome on the index date counts (duration 0.5 day); false: "
+        "follow-up for the outcome starts the day after the index date (use when the index "
+        "event's own contact could carry the outcome)",
+    )
 
 
 _NAME = r"^[a-z0-9][a-z0-9_]{0,39}$"

@@ -213,6 +213,12 @@ def test_hf_in_t2d_cohort_is_exact() -> None:
     assert list(a["persons"]) == [9, 8, 7, 7, 7, 7, 6, 5]
 
 
+def test_outcome_on_the_index_day_can_be_left_out() -> None:
+    cohort = build_cohort(_hf_store(), _protocol(HF, outcome__index_day_counts=False))
+    assert (cohort.table.at["Q7", "duration"], cohort.table.at["Q7", "event"]) == (1826.0, 0)
+    assert cohort.table.at["Q1", "event"] == 1
+
+
 def test_age_reached_index() -> None:
     data = copy.deepcopy(HF)
     data["cohort"]["index"] = {"type": "age_reached", "age": 65,
