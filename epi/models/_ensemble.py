@@ -137,12 +137,19 @@ class _SksurvModel:
         h = check_horizon(horizon)
         warn_beyond_followup(h, self.max_time_, type(self).__name__)
         check_X(X, columns=self.columns_)
-        surv = self.estimator_.predict_survival_function(
-            X[self.columns_].to_numpy(dtype=float), return_array=True
-        )
         times = self.estimator_.unique_times_
         i = int(np.searchsorted(times, h, side="right"))
-        s = np.ones(len(X)) if i == 0 else surv[:, i - 1]
+        if i == 0:  # before the first event time
+            return np.zeros(len(X))
+        Xv = X[self.columns_].to_numpy(dtype=float)
+        s = np.empty(len(X))
+        # rows in chunks: the survival arrays are (rows x distinct event times)
+        step = max(1, 4_000_000 // times.size)
+        for start in range(0, len(X), step):
+            surv = self.estimator_.predict_survival_function(
+                Xv[start : start + step], return_array=True
+            )
+            s[start : start + step] = surv[:, i - 1]
         return np.clip(1.0 - s, 0.0, 1.0)
 
 
