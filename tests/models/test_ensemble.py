@@ -62,6 +62,18 @@ def test_tuning_by_integrated_brier_score(rossi) -> None:
     assert m.predict_risk(X, 52).shape == (len(X),)
 
 
+def test_seeded_fits_are_reproducible(rossi) -> None:
+    X, y = rossi
+
+    def fit() -> np.ndarray:
+        m = RandomSurvivalForestModel(
+            param_grid={"min_samples_leaf": [5, 20]}, cv=2, n_estimators=10, random_state=7
+        )
+        return m.fit(X, y).predict_risk(X, 40)
+
+    np.testing.assert_array_equal(fit(), fit())
+
+
 def test_bad_grid_parameter() -> None:
     with pytest.raises(ModelError, match="unknown parameter 'leaf'"):
         RandomSurvivalForestModel(param_grid={"leaf": [1]}).fit(

@@ -20,11 +20,15 @@ from epi.models import (
 )
 
 
+def _no_nan(token: str) -> None:
+    raise AssertionError(f"non-standard JSON constant {token}")
+
+
 def test_cox_with_splines_and_strata(rossi, tmp_path) -> None:
     X, y = rossi
     m = CoxModel(splines={"age": 4, "prio": 3}, strata=["wexp", "mar"], penalizer=0.01).fit(X, y)
     path = export_model_spec(m, tmp_path / "cox.json", horizons=[26, 52])
-    spec = json.loads(path.read_text())
+    spec = json.loads(path.read_text(), parse_constant=_no_nan)  # strict JSON
     assert spec["kind"] == "cox"
     assert spec["design"]["splines"]["age"]["knots"] == list(m.knots_["age"])
     assert spec["model"]["centring"]["age'"] == m.means_["age'"]
@@ -73,3 +77,5 @@ def test_unsupported_and_malformed(rossi, tmp_path) -> None:
     spec = json.loads(export_model_spec(CoxModel().fit(X, y), tmp_path / "c.json").read_text())
     with pytest.raises(ModelError, match="lacks column 'prio'"):
         predict_from_spec(spec, X.drop(columns=["prio"]), 52)
+    with pytest.raises(ModelError, match="horizon must be finite and > 0"):
+        predict_from_spec(spec, X, 0)
