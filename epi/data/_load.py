@@ -420,6 +420,7 @@ def build_event_store(
     tmp.unlink(missing_ok=True)
     reports: list[TableReport] = []
     con = duckdb.connect(str(tmp))
+    con.execute("SET enable_progress_bar = false")  # epi reports progress itself
     try:
         con.execute(EVENTS_DDL)
         con.execute(NOTES_DDL)
