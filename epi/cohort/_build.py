@@ -16,6 +16,9 @@ Definitions (each also stated in the docstring of :func:`build_cohort`):
 * **Competing death**: death on day *k* ends follow-up with ``event = 2``
   unless the outcome happened on the same day or earlier: death on the same
   day as the outcome counts as the outcome (``event = 1``).
+* **Look-back** (``min_lookback_days``) needs continuous residence *and* event
+  data (``cohort.start_of_data``, default the earliest event) for that many
+  days before the index date.
 * **Censoring** (``event = 0``) at the earliest of the horizon
   (``outcome.horizon_days``; an outcome after it is censored at the horizon),
   the end of data (``cohort.end_of_data``) and emigration: the last day of the
@@ -320,9 +323,12 @@ def _base_frame(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> pd.DataFr
         "EXTRACT(MONTH FROM p.birth_date) * 100 + EXTRACT(DAY FROM p.birth_date) "
         "THEN 1 ELSE 0 END)"
     )
+    start = protocol.cohort.start_of_data
+    data_start = lit(start) if start else "(SELECT CAST(MIN(time) AS DATE) FROM events)"
     sql = f"""
     WITH {', '.join(ctes)}
     SELECT i.person_id, i.index_date, i.in_window, p.sex,
+           {days_between('i.index_date', data_start)} AS data_start_rel,
            p.municipality_code AS muni_entry, p.practice_id AS practice_entry,
            {days_between('i.index_date', 'p.birth_date')} AS birth_rel,
            {days_between('i.index_date', 'p.death_date')} AS death_rel,
@@ -392,9 +398,10 @@ def _restrictions(frame: pd.DataFrame, protocol: Protocol) -> list[tuple[str, st
         resident = ~np.isnan(res_start) & (np.isnan(emig) | (emig > 0))
         steps.append(("resident", "resident in the region on the index date", resident))
     if elig.min_lookback_days > 0:
-        steps.append(("lookback", f"resident continuously >= {elig.min_lookback_days} days "
-                      "before the index date (look-back of data)",
-                      res_start <= -elig.min_lookback_days))
+        lb = elig.min_lookback_days
+        covered = frame["data_start_rel"].to_numpy(float) <= -lb
+        steps.append(("lookback", f"resident continuously and data for >= {lb} days before "
+                      "the index date (look-back)", (res_start <= -lb) & covered))
     if elig.gp_registered_days > 0:
         reg = frame["reg_start_rel"].to_numpy(float)
         steps.append(("gp_registered", f"listed with a GP practice continuously >= "

@@ -7,7 +7,8 @@ Columns (prefix ``gp__``), all from events before the index date:
   look-back length when there was none in it.
 * ``<indicator>``: 1 if any ICPC-2 code of the indicator's list in the look-back.
 * ``lab_<name>_{last,mean,slope,n,missing}``: the lab's last value, mean, trend
-  (ordinary least-squares slope per year; needs two dates), number of results
+  (least-squares slope per year; needs results spanning at least option
+  ``lab_slope_min_days``, default 90 days, else missing), number of results
   and a 0/1 flag for no result in the look-back. Text results such as ">90"
   (eGFR) count as their number. Last/mean/slope are missing (NaN) without data:
   the protocol's ``missing`` strategy handles them.
@@ -122,7 +123,8 @@ def gp_features(
         main = con.execute(
             f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id"
         ).df().set_index("person_id")
-        lab_frame = _labs(con, t, labs, lb, p) if labs else pd.DataFrame()
+        slope_days = int(ctx.option("lab_slope_min_days", 90))
+        lab_frame = _labs(con, t, labs, lb, p, slope_days) if labs else pd.DataFrame()
     out = main.reindex(persons)
     counts = [c for c in out.columns if c != f"{p}days_since_contact"]
     out[counts] = out[counts].fillna(0).astype(np.int64)
@@ -141,7 +143,7 @@ def gp_features(
 
 def _labs(
     con: duckdb.DuckDBPyConnection, table: str, labs: dict[str, list[str]], lookback: int,
-    p: str,
+    p: str, slope_min_days: int,
 ) -> pd.DataFrame:
     """Last, mean, slope per year and count of each lab in the look-back, one row a person."""
     name_of = " ".join(
@@ -162,7 +164,8 @@ def _labs(
             FROM l WHERE v IS NOT NULL
         )
         SELECT person_id, lab, MAX(CASE WHEN rn = 1 THEN v END) AS last, AVG(v) AS mean,
-               REGR_SLOPE(v, -days_before / 365.25) AS slope, COUNT(*) AS n
+               CASE WHEN MAX(days_before) - MIN(days_before) >= {slope_min_days}
+                    THEN REGR_SLOPE(v, -days_before / 365.25) END AS slope, COUNT(*) AS n
         FROM r GROUP BY person_id, lab"""
     ).df()
     wide = long.pivot(index="person_id", columns="lab", values=["last", "mean", "slope", "n"])

@@ -175,6 +175,11 @@ class CohortSpec(_Section):
     eligibility: EligibilitySpec = EligibilitySpec()
     exclusions: list[ExclusionSpec] = Field(default_factory=list)
     end_of_data: dt.date = dt.date(2024, 12, 31)
+    start_of_data: dt.date | None = Field(
+        None,
+        description="first day the event data cover; min_lookback_days also needs this much "
+        "data before the index date (empty = the earliest event in the data)",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> CohortSpec:
@@ -185,6 +190,11 @@ class CohortSpec(_Section):
             raise ValueError(
                 f"index dates up to {last} leave no follow-up before end_of_data "
                 f"({self.end_of_data}); move the index date or window earlier"
+            )
+        if self.start_of_data is not None and self.start_of_data >= self.end_of_data:
+            raise ValueError(
+                f"start_of_data ({self.start_of_data}) must be before end_of_data "
+                f"({self.end_of_data})"
             )
         names = [e.name for e in self.exclusions]
         dupes = sorted({n for n in names if names.count(n) > 1})

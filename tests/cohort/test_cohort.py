@@ -22,7 +22,7 @@ ACUTE: dict[str, Any] = {
         "index": {"type": "fixed_date", "date": "2023-01-01"},
         "eligibility": {"age_min": 65, "resident": True, "gp_registered_days": 365,
                         "min_lookback_days": 365, "home_dwelling": True},
-        "end_of_data": "2024-12-31",
+        "end_of_data": "2024-12-31", "start_of_data": "2015-01-01",
     },
     "outcome": {
         "name": "acute_admission",
@@ -159,6 +159,7 @@ HF: dict[str, Any] = {
                       {"sector": "gp", "vocabulary": "ICPC2", "codes": ["T90"]},
                       {"sector": "hospital", "vocabulary": "SKS", "codes": ["DE11"]}]},
         "eligibility": {"age_min": 18, "gp_registered_days": 0, "min_lookback_days": 365},
+        "start_of_data": "2015-01-01",
         "exclusions": [{"name": "prior_hf", "code_lists": [
             {"sector": "gp", "vocabulary": "ICPC2", "codes": ["K77"]},
             {"sector": "hospital", "vocabulary": "SKS", "codes": ["DI50"]}]}],
@@ -211,6 +212,15 @@ def test_hf_in_t2d_cohort_is_exact() -> None:
     assert list(a["step"]) == ["all_persons", "index_event", "index_window", "alive", "age",
                                "resident", "lookback", "exclude_prior_hf"]
     assert list(a["persons"]) == [9, 8, 7, 7, 7, 7, 6, 5]
+
+
+def test_lookback_needs_data_as_well_as_residence() -> None:
+    """Without start_of_data the data start at the earliest event (2022-11-28 here)."""
+    with pytest.raises(CohortError, match=r"restriction 'lookback' .*data for >= 365 days"):
+        build_cohort(_acute_store(), _protocol(ACUTE, cohort__start_of_data=None))
+    cohort = build_cohort(_acute_store(), _protocol(
+        ACUTE, cohort__start_of_data=None, cohort__eligibility__min_lookback_days=30))
+    assert len(cohort.table) == 13  # P14 (moved in 2022-06-01) is back in
 
 
 def test_outcome_on_the_index_day_can_be_left_out() -> None:

@@ -18,7 +18,8 @@ from tests.cohort._store import admission, ev, make_store, person
 
 PROTOCOL: dict[str, Any] = {
     "study": {"id": "t_feat", "title": "test"},
-    "cohort": {"index": {"type": "fixed_date", "date": "2023-01-01"}},
+    "cohort": {"index": {"type": "fixed_date", "date": "2023-01-01"},
+               "start_of_data": "2015-01-01"},
     "outcome": {"code_lists": [{"sector": "hospital", "vocabulary": "SKS", "codes": ["ATA1"]}],
                 "admission_only": True},
     "features": {"lookback_days": 730, "sets": {
