@@ -276,12 +276,12 @@ class FeaturesSpec(_Section):
     """Named feature sets built from the look-back window before the index date."""
 
     lookback_days: Annotated[int, Field(gt=0)] = 730
-    sets: dict[
-        Literal["demographics", "gp", "hospital", "municipal", "notes"], FeatureSetSpec
-    ] = Field(
-        default_factory=lambda: {
-            name: FeatureSetSpec() for name in ("demographics", "gp", "hospital", "municipal")
-        }
+    sets: dict[Literal["demographics", "gp", "hospital", "municipal", "notes"], FeatureSetSpec] = (
+        Field(
+            default_factory=lambda: {
+                name: FeatureSetSpec() for name in ("demographics", "gp", "hospital", "municipal")
+            }
+        )
     )
 
     @model_validator(mode="after")
@@ -324,9 +324,17 @@ class ModelSpec(_Section):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     kind: str
-    params: dict[str, float | int | str | bool | list[str] | dict[str, int] | None] = Field(
-        default_factory=dict
-    )
+    params: dict[
+        str,
+        float
+        | int
+        | str
+        | bool
+        | list[str]
+        | dict[str, int]
+        | dict[str, list[float | int | str | None]]
+        | None,
+    ] = Field(default_factory=dict)
 
 
 class ValidationSpec(_Section):
