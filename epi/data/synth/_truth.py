@@ -178,13 +178,14 @@ def person_years(ch: Chunk, region: Region) -> dict[str, np.ndarray]:
     a = ch.adm
     first_any = np.full(p.size, np.nan)
     first_hf = np.full(p.size, np.nan)
+    first_other = np.full(p.size, np.nan)
     key = p * 100 + y
     ay = np.searchsorted(YEAR_START, a["day"], side="right") - 1
     akey = a["person"] * 100 + ay
     pos = np.searchsorted(key, akey)
     pos = np.minimum(pos, key.size - 1)
     hit = key[pos] == akey
-    for arr, sel in ((first_any, hit), (first_hf, hit & a["hf"])):
+    for arr, sel in ((first_any, hit), (first_hf, hit & a["hf"]), (first_other, hit & ~a["hf"])):
         tmp = np.full(p.size, np.inf)
         np.minimum.at(tmp, pos[sel], a["day"][sel])
         arr[np.isfinite(tmp)] = tmp[np.isfinite(tmp)]
@@ -196,6 +197,7 @@ def person_years(ch: Chunk, region: Region) -> dict[str, np.ndarray]:
         "death": (ch.death[p] < t1) & (ch.death[p] >= t0),
         "first_acute": first_any,
         "first_hf": first_hf,
+        "first_acute_other": first_other,
         "practice_id": region.practice_id[ch.practice_y[y, p]],
         "municipality_code": MUNI_CODES[ch.muni_y[y, p]],
         "re_practice": re_p,

@@ -195,6 +195,7 @@ TRUTH_SCHEMAS: dict[str, list[tuple[str, str, bool]]] = {
         ("death", B, False),
         ("first_acute", T, True),
         ("first_hf", T, True),
+        ("first_acute_other", T, True),
         ("practice_id", S, False),
         ("municipality_code", S, False),
         ("re_practice", F, False),
