@@ -13,6 +13,11 @@ Definitions (each also stated in the docstring of :func:`build_cohort`):
   ``outcome.index_day_counts: false`` outcomes on day 0 are ignored (follow-up
   for the outcome starts on day 1), for index events whose own hospital
   contact could carry the outcome.
+* **Alive** means alive at the start of follow-up: day 0, so a death on the
+  index date is a competing event with ``duration = 0.5``; or day 1 with
+  ``index_day_counts: false``.
+* **Age** is in completed years: a person whose 65th birthday is the index
+  date is 65.
 * **Competing death**: death on day *k* ends follow-up with ``event = 2``
   unless the outcome happened on the same day or earlier: death on the same
   day as the outcome counts as the outcome (``event = 1``).
@@ -387,8 +392,10 @@ def _restrictions(frame: pd.DataFrame, protocol: Protocol) -> list[tuple[str, st
         steps.append(("index_window", f"index date {where}",
                       frame["in_window"].to_numpy(bool)))
     death = frame["death_rel"].to_numpy(float)
-    alive = (frame["birth_rel"].to_numpy(float) <= 0) & (np.isnan(death) | (death > 0))
-    steps.append(("alive", "born and alive on the index date (death after it)", alive))
+    first_day = 0 if protocol.outcome.index_day_counts else 1
+    alive = (frame["birth_rel"].to_numpy(float) <= 0) & (np.isnan(death) | (death >= first_day))
+    when = "the index date" if first_day == 0 else "the day after the index date"
+    steps.append(("alive", f"alive at the start of follow-up ({when})", alive))
     age = frame["age_completed"].to_numpy(float)
     steps.append(("age", f"aged {elig.age_min:g}-{elig.age_max:g} years at the index date",
                   (age >= elig.age_min) & (age <= elig.age_max)))

@@ -223,6 +223,19 @@ def test_lookback_needs_data_as_well_as_residence() -> None:
     assert len(cohort.table) == 13  # P14 (moved in 2022-06-01) is back in
 
 
+def test_death_and_birthday_on_the_index_date() -> None:
+    persons = [person("D1", death="2023-01-01"), person("D2", birth="1958-01-01"),
+               person("D3")]
+    events = admission("D3", "C", "2023-02-01 10:00:00", 1.0)
+    proto = _protocol(ACUTE, cohort__eligibility__home_dwelling=False)
+    t = build_cohort(make_store(persons, events), proto).table
+    assert (t.at["D1", "duration"], t.at["D1", "event"]) == (0.5, 2)  # dies on day 0
+    assert t.at["D2", "age"] == pytest.approx(65.0, abs=0.01)  # 65th birthday: eligible
+    late = _protocol(ACUTE, cohort__eligibility__home_dwelling=False,
+                     outcome__index_day_counts=False)
+    assert "D1" not in build_cohort(make_store(persons, events), late).table.index
+
+
 def test_outcome_on_the_index_day_can_be_left_out() -> None:
     cohort = build_cohort(_hf_store(), _protocol(HF, outcome__index_day_counts=False))
     assert (cohort.table.at["Q7", "duration"], cohort.table.at["Q7", "event"]) == (1826.0, 0)
