@@ -170,6 +170,8 @@ class _BayesSurvival:
         integrated over their random effect: for each draw the survival is
         averaged over ``u ~ Normal(0, sigma^2)`` (32-point Gauss–Hermite), with
         the variances of all unseen groups (and their random slopes) added.
+        The result is the practice-averaged (marginal) risk, so its credible
+        interval reflects parameter uncertainty, not which practice it will be.
 
         Parameters
         ----------

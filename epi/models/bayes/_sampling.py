@@ -107,7 +107,10 @@ def sample(
     }
     if sampler == "nutpie":
         kwargs["nuts_sampler"] = "nutpie"
-    with model:
+    # Early tuning proposes extreme values whose hazards overflow; NUTS rejects them
+    # (after tuning they count as divergences, which check_diagnostics reports), so
+    # NumPy's floating-point warnings there carry no information.
+    with model, np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         idata = pm.sample(**kwargs)
     idata.attrs["epi_sampler"] = sampler
     idata.attrs["epi_seed"] = int(seed)
