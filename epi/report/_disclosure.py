@@ -43,7 +43,7 @@ def _check_min_cell(min_cell: int) -> None:
 
 
 def _as_count(n: object, where: str) -> int:
-    if isinstance(n, bool) or n is None:
+    if isinstance(n, bool | str | bytes) or n is None:
         raise ReportError(f"{where}: a count must be a non-negative integer; got {n!r}.")
     try:
         value = float(n)  # type: ignore[arg-type]

@@ -167,6 +167,7 @@ def _render_html(root: Path) -> Path:
     with atomic_path(out) as tmp:
         _pandoc(
             ["--from", "markdown", "--to", "html5", "--standalone", "--embed-resources",
+             "--wrap=none",
              "--toc", "--toc-depth=2", "--css", "styles.css", *extra,
              "--metadata-file", "_metadata.yml", "--resource-path", str(root),
              "--output", str(tmp)],
@@ -183,6 +184,7 @@ def _render_pdf(root: Path) -> Path:
     with atomic_path(source) as tmp:
         _pandoc(
             ["--from", "markdown", "--to", "typst", "--standalone", "--template", "template.typ",
+             "--wrap=none",
              "--metadata-file", "_metadata.yml", "--output", str(tmp)],
             text, root,
         )  # fmt: skip
