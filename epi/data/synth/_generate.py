@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -134,7 +133,7 @@ def generate(
             n = min(CHUNK_PERSONS, persons - first)
             ch = simulate_chunk(seed, ci, first, n, persons, region)
             rng = np.random.default_rng([seed, 2, ci])
-            rnd = random.Random(seed * 1_000_003 + ci)
+            rnd = _notes.FastRandom(seed * 1_000_003 + ci)
             sink.write("persons", _tables.persons_table(ch, region))
             sink.write("residence", _tables.residence_table(ch))
             sink.write("gp_registrations", _tables.registrations_table(ch, region))

@@ -56,6 +56,20 @@ for _a, _b, _f in ph.PAIRS:
     PAIRS.setdefault((_a, _b), []).append(_compile(_f))
 
 
+class FastRandom(random.Random):
+    """``random.Random`` with cheaper ``choice``/``shuffle`` (one float per draw)."""
+
+    def choice(self, seq):  # type: ignore[no-untyped-def,override]
+        """A uniformly chosen element of ``seq``."""
+        return seq[int(self.random() * len(seq))]
+
+    def shuffle(self, x):  # type: ignore[no-untyped-def,override]
+        """Shuffle list ``x`` in place (Fisher-Yates)."""
+        for i in range(len(x) - 1, 0, -1):
+            j = int(self.random() * (i + 1))
+            x[i], x[j] = x[j], x[i]
+
+
 def typo(word: str, rnd: random.Random) -> str:
     """A plausible typing error: swap, drop or double an inner letter."""
     if len(word) < 5:
@@ -301,8 +315,14 @@ def _extras(
     return out
 
 
-def _items(ctx_row: np.ndarray) -> list[tuple[str, str]]:
-    return [(ph.CONCEPTS[k], str(ctx_row[k])) for k in np.flatnonzero(ctx_row != "")]
+def _item_lists(ctx: np.ndarray) -> list[list[tuple[str, str]]]:
+    """Per note, the (concept, context) pairs drawn in ``ctx``."""
+    out: list[list[tuple[str, str]]] = [[] for _ in range(ctx.shape[0])]
+    rows, cols = np.nonzero(ctx != "")
+    vals = ctx[rows, cols].tolist()
+    for r, c, v in zip(rows.tolist(), cols.tolist(), vals, strict=True):
+        out[r].append((ph.CONCEPTS[c], v))
+    return out
 
 
 # --------------------------------------------------------------------------- note writers
@@ -713,8 +733,9 @@ def gp_notes(ch: Chunk, rng: np.random.Generator, rnd: random.Random, contacts: 
     time = day + rng.uniform(8 / 24, 16 / 24, sel.size)
     docs = []
     types = []
+    lists = _item_lists(ctx)
     for i in range(sel.size):
-        items = _items(ctx[i]) + _extras(rnd, 0.35, 0.08, 0.07, 0.01)
+        items = lists[i] + _extras(rnd, 0.35, 0.08, 0.07, 0.01)
         f = "annual" if svc[i] == "0120" else str(form[i])
         labs = _lab_line(rnd, st[i], age[i]) if f in ("annual",) or rnd.random() < 0.2 else ""
         docs.append(_gp_note(rnd, items, f, st[i], labs))
@@ -770,8 +791,9 @@ def hospital_notes(
     time = np.maximum(time, start)
     docs = []
     types = []
+    lists = _item_lists(ctx)
     for i in range(m):
-        items = _items(ctx[i]) + _extras(rnd, 0.5 if kind[i] <= 3 else 0.2, 0.08, 0.03, 0.01)
+        items = lists[i] + _extras(rnd, 0.5 if kind[i] <= 3 else 0.2, 0.08, 0.03, 0.01)
         labs = _lab_line(rnd, st[i], age[i]) if kind[i] != 5 else ""
         docs.append(
             _hosp_note(rnd, items, int(kind[i]), str(adx[i]), start[i], end[i], st[i], labs)
@@ -824,8 +846,9 @@ def municipal_notes(
     boost[ntype == "faldregistrering", CI["fall"]] = -20.0  # the fall is in the heading sentence
     ctx = draw_contexts(rng, ch, person, day, "municipal", boost)
     docs = []
+    lists = _item_lists(ctx)
     for i in range(person.size):
-        items = _items(ctx[i]) + _extras(rnd, 0.15, 0.05, 0.0, 0.01)
+        items = lists[i] + _extras(rnd, 0.15, 0.05, 0.0, 0.01)
         docs.append(_muni_note(rnd, items, str(ntype[i])))
     texts, gold = _finish(docs, rnd)
     return NoteBatch(person, time, ntype, texts, gold)
