@@ -111,7 +111,7 @@ def _run_chunk(
     try:
         for pos, raw in items:
             since_collect += _one_note(nlp, pos, raw, markers, foreign, rows, skipped)
-            if since_collect > 200_000:
+            if since_collect > 5_000_000:
                 gc.collect(0)
                 since_collect = 0
     finally:
@@ -134,6 +134,8 @@ def _one_note(
     """Process one note into ``rows``; returns the number of characters processed."""
     from stanza.models.common import doc as sdoc
 
+    from epi.nlp._pipeline import dispose
+
     text, reason = _clean_text(raw)
     if reason is None and text is not None and _foreign(text, markers, foreign):
         reason = "other_language"
@@ -146,6 +148,7 @@ def _one_note(
     try:
         doc = nlp(sdoc.Document([], text=text))
         mentions = doc.epi_mentions
+        dispose(doc)
     except Exception:  # one bad note never stops a run; counted, text not logged
         skipped["failed"] += 1
         return len(text)

@@ -205,10 +205,11 @@ class Matcher:
     fuzzy_missing: dict[str, Target] = field(default_factory=dict)
     known_words: frozenset[str] = frozenset()
     suffix3: set[str] = field(default_factory=set)
-    prefix2: set[str] = field(default_factory=set)
     patterns: list[tuple[tuple[_Tok, ...], Target]] = field(default_factory=list)
     pattern_first: dict[str, list[int]] = field(default_factory=dict)
     pattern_any: list[int] = field(default_factory=list)
+    first_keys: frozenset[str] = frozenset()
+    prefix3: frozenset[str] = frozenset()
 
     def add_literal(self, lemmas: tuple[str, ...], target: Target, compound: bool) -> None:
         self.seqs.setdefault(lemmas[0], []).append((lemmas, target))
@@ -223,7 +224,6 @@ class Matcher:
             # (forværring -> forvirring)
             word = lemmas[0]
             self.fuzzy.setdefault(word, target)
-            self.prefix2.add(word[:2])
             for variant in _deletes(word):
                 self.fuzzy_missing.setdefault(variant, target)
 
@@ -237,6 +237,13 @@ class Matcher:
         else:
             self.pattern_any.append(idx)
 
+    def freeze(self) -> None:
+        """Precompute the lookup sets :meth:`match` uses to skip most tokens fast."""
+        self.first_keys = frozenset(self.seqs) | frozenset(self.pattern_first)
+        self.prefix3 = frozenset(
+            v[:3] for w in self.fuzzy for v in (w, *_deletes(w)) if len(v) >= 3
+        )
+
     def match(
         self, lemmas: list[str], lowers: list[str], texts: list[str], use_fuzzy: bool
     ) -> list[tuple[int, int, Target, str | None]]:
@@ -245,30 +252,40 @@ class Matcher:
         n = len(lemmas)
         i = 0
         seqs = self.seqs
+        first_keys = self.first_keys
+        suffix3 = self.suffix3
+        prefix3 = self.prefix3
+        pattern_any = self.pattern_any
         while i < n:
             best: tuple[int, int, Target, str | None] | None = None
             lem = lemmas[i]
             low = lowers[i]
-            for key in (lem, low) if lem != low else (lem,):
-                for seq, target in seqs.get(key, ()):
-                    k = len(seq)
-                    if k <= (best[1] - i if best else 0) or i + k > n:
-                        continue
-                    j = 1
-                    while j < k and (seq[j] == lemmas[i + j] or seq[j] == lowers[i + j]):
-                        j += 1
-                    if j == k:
-                        best = (i, i + k, target, None)
-                        break
-            cands = self.pattern_first.get(lem, [])
-            if low != lem:
-                cands = cands + self.pattern_first.get(low, [])
-            for idx in (*cands, *self.pattern_any):
+            if lem in first_keys or low in first_keys:
+                for key in (lem, low) if lem != low else (lem,):
+                    for seq, target in seqs.get(key, ()):
+                        k = len(seq)
+                        if k <= (best[1] - i if best else 0) or i + k > n:
+                            continue
+                        j = 1
+                        while j < k and (seq[j] == lemmas[i + j] or seq[j] == lowers[i + j]):
+                            j += 1
+                        if j == k:
+                            best = (i, i + k, target, None)
+                            break
+                cands = self.pattern_first.get(lem, [])
+                if low != lem:
+                    cands = cands + self.pattern_first.get(low, [])
+                for idx in cands:
+                    toks, target = self.patterns[idx]
+                    got = _match_pattern(toks, lemmas, lowers, texts, i)
+                    if got is not None and (best is None or got[0] > best[1]):
+                        best = (i, got[0], target, got[1])
+            for idx in pattern_any:
                 toks, target = self.patterns[idx]
                 got = _match_pattern(toks, lemmas, lowers, texts, i)
                 if got is not None and (best is None or got[0] > best[1]):
                     best = (i, got[0], target, got[1])
-            if best is None and len(low) > 4 and low[-3:] in self.suffix3 and low.isalpha():
+            if best is None and len(low) > 4 and low[-3:] in suffix3 and low.isalpha():
                 for k in range(1, len(low) - 2):
                     target = self.compounds.get(low[k:])
                     if target is not None:
@@ -278,7 +295,7 @@ class Matcher:
                 best is None
                 and use_fuzzy
                 and len(low) >= 5
-                and low[:2] in self.prefix2
+                and low[:3] in prefix3
                 and low not in self.known_words
                 and low.isalpha()
             ):
@@ -495,6 +512,8 @@ def _load_pack_cached(path: str) -> Pack:
             lower_seq = tuple(rule.literal.lower()[s:e] for s, e in tokenize(rule.literal.lower()))
             xm.add_literal(lower_seq, target, False)
 
+    cm.freeze()
+    xm.freeze()
     heading_map: dict[str, str] = {}
     for srule in sections.sections:
         for lit in srule.literals:
