@@ -142,7 +142,7 @@ class FeatureSets:
         self.frames[name] = frame.reindex(want)
         self.sectors[name] = sector or SECTOR_OF_SET.get(name, name)
 
-    def design(self, sets: list[str]) -> pd.DataFrame:
+    def design(self, sets: list[str], *, drop_duplicates: bool = True) -> pd.DataFrame:
         """The design matrix of an arm: the union of its sets' columns.
 
         Age and sex (``demographics``) are always included, first, when built.
@@ -151,6 +151,11 @@ class FeatureSets:
         ----------
         sets : list of str
             Set names of the arm, e.g. ``["demographics", "gp", "hospital"]``.
+        drop_duplicates : bool
+            Leave out a column whose values (missing ones included) equal an
+            earlier column's in every person, e.g. ``gp__lab_egfr_n`` when eGFR is
+            always reported with creatinine: exact duplicates make a Cox model
+            singular. :meth:`duplicates` lists what was left out.
 
         Returns
         -------
@@ -159,7 +164,25 @@ class FeatureSets:
             protocol's missing-data handler.
         """
         names = list(dict.fromkeys((["demographics"] if "demographics" in self else []) + sets))
-        return pd.concat([self[n] for n in names], axis=1)
+        X = pd.concat([self[n] for n in names], axis=1)
+        if drop_duplicates:
+            X = X.drop(columns=list(self.duplicates(X)))
+        return X
+
+    @staticmethod
+    def duplicates(X: pd.DataFrame) -> dict[str, str]:
+        """Columns of ``X`` equal to an earlier column: {duplicate: the column kept}."""
+        hashes = {c: int(pd.util.hash_pandas_object(X[c], index=False).sum()) for c in X}
+        first: dict[int, list[str]] = {}
+        out: dict[str, str] = {}
+        for c in X.columns:
+            for kept in first.get(hashes[c], []):
+                if X[c].equals(X[kept]):
+                    out[c] = kept
+                    break
+            else:
+                first.setdefault(hashes[c], []).append(c)
+        return out
 
     def missingness(self) -> pd.DataFrame:
         """Per feature: set, sector, missing count and percent, and persons."""

@@ -109,7 +109,7 @@ EXPECTED_F2 = {
 
 def test_features_are_exact() -> None:
     _, fs, _, _ = _build()
-    X = fs.design(["gp", "hospital", "municipal"])
+    X = fs.design(["gp", "hospital", "municipal"], drop_duplicates=False)
     for pid, expected in (("F1", EXPECTED_F1), ("F2", EXPECTED_F2)):
         got = {k: X.at[pid, k] for k in expected}
         assert got == pytest.approx(expected), pid
@@ -129,11 +129,23 @@ def test_sets_are_prefixed_numeric_and_cover_the_cohort() -> None:
         assert frame.index.equals(cohort.table.index)
         assert all(c.startswith(prefix) for c in frame.columns)
         assert all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes)
-    X = fs.design(["gp"])
+    X = fs.design(["gp"], drop_duplicates=False)
     assert list(X.columns[:2]) == ["demo__age", "demo__male"]
     assert not any(c.startswith("hosp__") for c in X.columns)
     with pytest.raises(CohortError, match=r"'notes' has not been built"):
         fs.design(["gp", "notes"])
+
+
+def test_design_leaves_out_exact_duplicates() -> None:
+    _, fs, _, _ = _build()
+    full = fs.design(["gp", "hospital", "municipal"], drop_duplicates=False)
+    X = fs.design(["gp", "hospital", "municipal"])
+    dupes = FeatureSets.duplicates(full)
+    assert set(full.columns) - set(X.columns) == set(dupes)
+    for dup, kept in dupes.items():
+        assert full[dup].equals(full[kept])
+    assert FeatureSets.duplicates(X) == {}
+    assert "gp__lab_hba1c_last" in X.columns and "demo__age" in X.columns
 
 
 def test_missingness_table() -> None:
@@ -193,7 +205,7 @@ def test_notes_set_enters_through_the_same_checks() -> None:
     with pytest.raises(CohortError, match=r"1 cohort person\(s\) missing"):
         fs.add_set("notes", notes.iloc[:1])
     fs.add_set("notes", notes, latest_time=early)
-    assert "note__dyspnoea" in fs.design(["gp", "notes"]).columns
+    assert "note__dyspnoea" in fs.design(["gp", "notes"], drop_duplicates=False).columns
     assert fs.missingness().set_index("feature").at["note__dyspnoea", "sector"] == "notes"
 
 
