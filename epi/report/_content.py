@@ -28,7 +28,16 @@ from epi.report._figures import (
     subgroup_figure,
 )
 from epi.report._flow import flow_boxes
-from epi.report._markdown import escape, fmt_measure, fmt_num, md_figure, md_table, not_performed
+from epi.report._markdown import (
+    code,
+    escape,
+    fmt_measure,
+    fmt_num,
+    fmt_p,
+    md_figure,
+    md_table,
+    not_performed,
+)
 
 __all__ = ["Content", "build_content"]
 
@@ -190,7 +199,7 @@ class _Builder:
             "stamp",
             f"Protocol fingerprint `{fp}` · registration {escape(reg)} · epi "
             f"{escape(b.stamp.get('epi_version', '?'))} · every number below comes from the "
-            f"results bundle in `{escape(b.run_dir.name)}` stamped with this fingerprint.",
+            f"results bundle in {code(b.run_dir.name)} stamped with this fingerprint.",
         )
 
     # ------------------------------------------------------------ abstract
@@ -331,7 +340,7 @@ class _Builder:
             )
         else:
             text = (
-                f"The data are routine-care tables read from `{escape(src.get('path', '?'))}` "
+                f"The data are routine-care tables read from {code(src.get('path', '?'))} "
                 "and checked against epi's data specifications (`data_specs/`). "
                 "[For the authors: the data custodians, why these data were chosen and how "
                 "representative they are (TRIPOD+AI 5a).]{.author-input}"
@@ -549,7 +558,7 @@ class _Builder:
         notes = b.section("notes")
         if notes:
             lines.append(
-                f"- **notes**: note variables from the rule pack `{escape(notes.get('pack'))}`, "
+                f"- **notes**: note variables from the rule pack {code(notes.get('pack'))}, "
                 f"look-back {notes.get('lookback_days')} days, concepts: "
                 f"{escape(', '.join(notes.get('concepts') or []) or 'all in the pack')}"
             )
@@ -958,7 +967,7 @@ class _Builder:
                     fmt_num(c.get("coef"), 4),
                     f"{fmt_num(c.get('hr'), 2)} ({fmt_num(c.get('lower'), 2)} to "
                     f"{fmt_num(c.get('upper'), 2)})",
-                    fmt_num(c.get("p"), 3),
+                    fmt_p(c.get("p")),
                 ]
                 for c in coefs
             ]
@@ -985,7 +994,7 @@ class _Builder:
                     r.get("term"),
                     fmt_num(r.get("statistic"), 2),
                     fmt_num(r.get("df"), 0),
-                    fmt_num(r.get("p"), 3),
+                    fmt_p(r.get("p")),
                 ]
                 for r in ph
             ]
@@ -1293,7 +1302,7 @@ class _Builder:
             if isinstance(obj, dict)
             else {}
         )
-        text = "".join(f"- {escape(k)}: {self._cell(k, v)}\n" for k, v in scalars.items())
+        text = "".join(f"- {escape(k)}: {escape(self._cell(k, v))}\n" for k, v in scalars.items())
         self.part(
             name,
             (text + "\n" if text else "") + "\n".join(tables)
@@ -1301,10 +1310,13 @@ class _Builder:
         )
 
     def _cell(self, key: str, value: Any) -> str:
+        """Plain text of one value of a later issue's file (md_table escapes it)."""
         if isinstance(value, dict) and "estimate" in value:
             return fmt_measure(value)
         if isinstance(value, bool) or value is None:
-            return escape(value)
+            return str(value)
+        if key == "p" or key.endswith("_p") or key.startswith("p_"):
+            return fmt_p(value)
         if isinstance(value, int) and key in (
             "n",
             "persons",
@@ -1319,7 +1331,7 @@ class _Builder:
         text = str(value)
         if len(text) > 60:
             return "[text omitted]"  # free text never enters the report
-        return escape(text)
+        return text
 
     # ------------------------------------------------------------ open science
     def open_science(self) -> None:
@@ -1328,16 +1340,15 @@ class _Builder:
         run = b.get("run") or {}
         study = b.section("study", default={})
         lines = [
-            f"- Protocol: `{escape(run.get('protocol_file', 'protocol.json'))}`, study "
-            f"`{escape(b.stamp['study_id'])}` version {escape(study.get('version', '?'))}; its "
+            f"- Protocol: {code(run.get('protocol_file', 'protocol.json'))}, study "
+            f"{code(b.stamp['study_id'])} version {escape(study.get('version', '?'))}; its "
             "canonical form is stored in the run's `protocol.json`.",
             f"- Protocol fingerprint (SHA-256 of the canonical protocol): `{b.fingerprint}`",
             (
                 "- Registered (locked) on "
                 + escape(lock.get("locked_at"))
-                + ", lock fingerprint `"
-                + escape(lock.get("lock_fingerprint"))
-                + "`"
+                + ", lock fingerprint "
+                + code(lock.get("lock_fingerprint"))
             )
             if lock.get("locked")
             else "- The protocol was not locked before this run (not registered with "
@@ -1347,14 +1358,14 @@ class _Builder:
             f"- Registration: {escape(study.get('registration_id') or 'not registered')}",
             f"- Code: epi {escape(b.stamp.get('epi_version', '?'))}"
             + (
-                f", commit `{escape(run['git_commit'])}`"
+                f", commit {code(run['git_commit'])}"
                 if run.get("git_commit")
                 else " (commit not recorded in run.json)"
             )
             + "; the analysis code is the open-source `epi` package.",
             f"- Data: {'synthetic (not real persons)' if b.synthetic else 'routine-care registers'}"
             + (
-                f"; data fingerprint `{escape(run['data_fingerprint'])}`"
+                f"; data fingerprint {code(run['data_fingerprint'])}"
                 if run.get("data_fingerprint")
                 else ""
             ),
@@ -1403,8 +1414,9 @@ class _Builder:
         self.part(
             "reproducibility",
             f"Seed {run.get('seed')}; run started {escape(run.get('started_utc'))}; stages: "
-            f"{escape(', '.join(run.get('stages_run') or []))}. Rerunning `epi run "
-            f"{escape(run.get('protocol_file', 'PROTOCOL'))}` with the same data reproduces "
+            f"{escape(', '.join(run.get('stages_run') or []))}. Rerunning "
+            f"{code('epi run ' + str(run.get('protocol_file', 'PROTOCOL')))} with the same data "
+            "reproduces "
             "this bundle.",
         )
         timings = run.get("timings_s") or {}

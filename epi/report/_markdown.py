@@ -6,7 +6,16 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["escape", "fmt_measure", "fmt_num", "md_figure", "md_table", "not_performed"]
+__all__ = [
+    "code",
+    "escape",
+    "fmt_measure",
+    "fmt_num",
+    "fmt_p",
+    "md_figure",
+    "md_table",
+    "not_performed",
+]
 
 _SPECIAL = str.maketrans({"|": r"\|", "*": r"\*", "_": r"\_", "`": r"\`", "$": r"\$",
                           "@": r"\@", "#": r"\#", "[": r"\[", "]": r"\]", "<": r"\<"})  # fmt: skip
@@ -15,6 +24,12 @@ _SPECIAL = str.maketrans({"|": r"\|", "*": r"\*", "_": r"\_", "`": r"\`", "$": r
 def escape(text: Any) -> str:
     """Text safe inside Markdown (and a pipe-table cell): no markup, one line."""
     return " ".join(str(text).split()).translate(_SPECIAL)
+
+
+def code(text: Any) -> str:
+    """Inline code: shown verbatim (no Markdown escapes apply inside it)."""
+    body = " ".join(str(text).split()).replace("`", "'")
+    return f"`{body}`"
 
 
 def fmt_num(value: Any, digits: int = 3) -> str:
@@ -39,6 +54,14 @@ def fmt_measure(m: Any, digits: int = 3) -> str:
             return f"{est} ({fmt_num(lo, digits)} to {fmt_num(hi, digits)})"
         return est
     return fmt_num(m, digits)
+
+
+def fmt_p(value: Any) -> str:
+    """A p-value: ``<0.001`` below 0.001, else three decimals."""
+    text = fmt_num(value, 3)
+    if text != "–" and float(value) < 0.001:
+        return "<0.001"
+    return text
 
 
 def not_performed(what: str, reason: str) -> str:

@@ -263,9 +263,9 @@ def make_table1(
         )
         c["hidden"] = bool(hid)
 
-    tables = {"overall": _tableone(data, kinds, None)}
-    for name, labels in grp.items():
-        tables[name] = _tableone(data, kinds, labels)
+    tables = {name: _tableone(data, kinds, labels) for name, labels in grp.items()}
+    # A grouped tableone has the Overall column too: one call fewer.
+    tables["overall"] = tables[next(iter(grp))] if grp else _tableone(data, kinds, None)
 
     rows: list[dict[str, Any]] = []
     for col, kind in kinds.items():

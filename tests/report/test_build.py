@@ -109,7 +109,9 @@ def test_full_bundle_renders_later_issues_and_temporal_validation(
     assert "delta c" in html and "0.060 (0.040 to 0.080)" in html  # added value, as given
     assert "Temporal: not performed" not in html
     assert "Patient faldt" not in html  # note text never enters the report
-    assert "dyspnoea" in html and "&lt;5" in html
+    assert "<td>dyspnoea</td>\n<td>gp</td>\n<td>&lt;5</td>" in html
+    assert "\\&lt;" not in html and "\\_" not in html  # nothing escaped twice
+    assert "<td>&lt;0.001</td>" in html  # the likelihood-ratio p-value
 
 
 def test_rebuild_replaces_the_report_and_a_failed_build_keeps_the_old_one(
