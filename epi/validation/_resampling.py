@@ -21,6 +21,7 @@ model's ``fit`` does) on each training set; validation only sees the risks
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -69,8 +70,8 @@ class ResamplingResult:
         The model fitted and scored on all (training) data.
     per_split : pandas.DataFrame
         One row per resample, fold or cluster with sizes, events and measures
-        (for the bootstrap ``<measure>_boot``, ``<measure>_test`` and
-        ``<measure>_optimism``).
+        (for the bootstrap ``<measure>_boot``, ``<measure>_test``,
+        ``<measure>_optimism`` and the CPU seconds of the resample).
     pooled : dict or None
         Scores of the pooled out-of-fold / out-of-cluster predictions.
     n_failed : int
@@ -144,11 +145,15 @@ class _FitLog:
     def report(self) -> None:
         if not self.problems:
             return
+        where = (
+            f"on the {self.what}"
+            if self.total == 1
+            else f"in {len(self.problems)} of {self.total} {self.what}"
+        )
         warnings.warn(
-            f"The model fit did not converge in {len(self.problems)} of {self.total} "
-            f"{self.what} (first: {self.problems[0]}). Fix: penalise the model (e.g. a ridge "
-            "penalty), drop or merge sparse predictors, reduce spline knots, or check for "
-            "(quasi-)separation; non-converged fits were "
+            f"The model fit did not converge {where} (first: {self.problems[0]}). Fix: "
+            "penalise the model (e.g. a ridge penalty), drop or merge sparse predictors, "
+            "reduce spline knots, or check for (quasi-)separation; non-converged fits were "
             + ("dropped." if any("failed" in p for p in self.problems) else "kept."),
             ConvergenceWarning,
             stacklevel=3,
@@ -189,6 +194,25 @@ def _fit_predict(
         for x in X_pred
     ]
     return preds, note
+
+
+def _apparent_fit(
+    factory: ModelFactory, X: pd.DataFrame, outcome: pd.DataFrame, h: float, label: str
+) -> NDArray[np.float64]:
+    """Fit on all of ``X`` and predict it; non-convergence warns or raises with the fix."""
+    preds, note = _fit_predict(factory, X, outcome, [X], h, label)
+    log = _FitLog(label)
+    log.total = 1
+    if preds is None:
+        raise ConvergenceError(
+            f"The model does not converge on the {label} ({note}). Fix: penalise the model "
+            "(e.g. a ridge penalty), drop or merge sparse predictors, reduce spline knots, or "
+            "check for (quasi-)separation."
+        )
+    if note:
+        log.problems.append(note)
+        log.report()
+    return preds[0]
 
 
 def _subset(X: pd.DataFrame, outcome: pd.DataFrame, idx: NDArray[np.intp], fresh: bool = False):
@@ -281,14 +305,14 @@ def bootstrap_optimism(
     t, e, h = _check_inputs(X, outcome, horizon, measures)
     if int(n_bootstrap) < 1:
         raise ValidationInputError(f"n_bootstrap must be >= 1, got {n_bootstrap}.")
-    preds, note = _fit_predict(factory, X, outcome, [X], h, "full data")
-    if preds is None:
-        raise ConvergenceError(f"The model does not converge on the full data ({note}).")
-    apparent = _score(t, e, preds[0], h, measures, "full data")
+    apparent = _score(
+        t, e, _apparent_fit(factory, X, outcome, h, "full data"), h, measures, "full data"
+    )
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(X), len(X)) for _ in range(int(n_bootstrap))]
 
     def one(b: int, idx: NDArray[np.intp]) -> tuple[dict[str, Any] | None, str | None]:
+        cpu = time.process_time()
         xb, yb = _subset(X, outcome, idx, fresh=True)
         label = f"bootstrap resample {b + 1}"
         with warnings.catch_warnings():
@@ -306,6 +330,7 @@ def bootstrap_optimism(
             row[f"{m}_boot"] = boot[m]
             row[f"{m}_test"] = test[m]
             row[f"{m}_optimism"] = boot[m] - test[m]
+        row["cpu_seconds"] = time.process_time() - cpu  # refit and scoring, this process
         return row, note_b
 
     if n_jobs == 1:
@@ -435,8 +460,6 @@ def cross_validate(
     skf = StratifiedKFold(n_splits=int(n_splits), shuffle=True, random_state=seed)
     splits = [(k + 1, tr, te) for k, (tr, te) in enumerate(skf.split(np.zeros(len(X)), strata))]
     per, pooled_risk, failed = _held_out(factory, X, outcome, t, e, h, splits, measures, "folds")
-    preds, _ = _fit_predict(factory, X, outcome, [X], h, "full data")
-    apparent = _score(t, e, preds[0], h, measures, "full data") if preds else {}
     estimate = {m: float(per[m].mean()) if m in per else float("nan") for m in measures}
     ok = np.isfinite(pooled_risk)
     if not ok.any():
@@ -445,6 +468,9 @@ def cross_validate(
             "convergence warning for the fix."
         )
     pooled = _score(t[ok], e[ok], pooled_risk[ok], h, measures, "pooled out-of-fold")
+    apparent = _score(
+        t, e, _apparent_fit(factory, X, outcome, h, "full data"), h, measures, "full data"
+    )
     return ResamplingResult(
         method="cross_validation",
         horizon=h,
@@ -508,12 +534,8 @@ def temporal_validation(
             "see the warnings."
         )
     xt, yt = _subset(X, outcome, train)
-    preds, _ = _fit_predict(factory, xt, yt, [xt], h, "development period")
-    apparent = (
-        _quiet_score(t[train], e[train], preds[0], h, measures, "development period")
-        if preds
-        else {}
-    )
+    dev = _apparent_fit(factory, xt, yt, h, "development period")
+    apparent = _quiet_score(t[train], e[train], dev, h, measures, "development period")
     estimate = {m: float(per[m].iloc[0]) for m in measures}
     return ResamplingResult(
         method="temporal",
@@ -578,8 +600,6 @@ def internal_external_validation(
         for lv in levels
     ]
     per, pooled_risk, failed = _held_out(factory, X, outcome, t, e, h, splits, measures, "clusters")
-    preds, _ = _fit_predict(factory, X, outcome, [X], h, "full data")
-    apparent = _score(t, e, preds[0], h, measures, "full data") if preds else {}
     ok = np.isfinite(pooled_risk)
     if not ok.any():
         raise ValidationInputError(
@@ -587,6 +607,9 @@ def internal_external_validation(
             "fits could be used; see the convergence warning for the fix."
         )
     pooled = _score(t[ok], e[ok], pooled_risk[ok], h, measures, "pooled out-of-cluster")
+    apparent = _score(
+        t, e, _apparent_fit(factory, X, outcome, h, "full data"), h, measures, "full data"
+    )
     return ResamplingResult(
         method="internal_external",
         horizon=h,

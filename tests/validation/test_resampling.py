@@ -102,7 +102,8 @@ def test_optimism_is_seeded_and_independent_of_n_jobs(rossi) -> None:
     kw = {"n_bootstrap": 4, "seed": 5, "measures": ["harrell_c", "brier", "calibration_slope"]}
     a = ev.bootstrap_optimism(TinyCox, X, outcome, 45.0, **kw)
     b = ev.bootstrap_optimism(TinyCox, X, outcome, 45.0, n_jobs=2, **kw)
-    pd.testing.assert_frame_equal(a.per_split, b.per_split)
+    cpu = ["cpu_seconds"]
+    pd.testing.assert_frame_equal(a.per_split.drop(columns=cpu), b.per_split.drop(columns=cpu))
     assert a.estimate == b.estimate
     json.dumps(a.to_dict())  # JSON-ready
 
@@ -169,8 +170,13 @@ def test_non_convergence_names_the_fix(rossi) -> None:
 
 def test_converged_with_warning_is_kept_and_reported(rossi) -> None:
     X, outcome = rossi
-    with pytest.warns(ConvergenceWarning, match=r"^The model fit did not converge in 3 of 3 folds"):
+    with pytest.warns(ConvergenceWarning) as record:
         res = ev.cross_validate(WarnsOnce, X, outcome, 45.0, n_splits=3, measures=["harrell_c"])
+    assert [str(w.message)[:62] for w in record] == [
+        "The model fit did not converge in 3 of 3 folds (first: fold 1:",
+        "The model fit did not converge on the full data (first: full d",
+    ]
+    assert str(record[1].message).endswith("non-converged fits were kept.")
     assert not res.per_split["converged"].any()
     assert np.isfinite(res.estimate["harrell_c"])
 

@@ -77,6 +77,15 @@ calibration <- function(d, r, h) {
        e90 = unname(quantile(diff, 0.9)), emax = max(diff))
 }
 
+# Austin, Harrell & van Klaveren (2020) smooth with a Cox model on rcs(cloglog(risk), 3)
+# instead; computed here only to document how far that smoother is from epi's.
+austin_cox_ici <- function(d, r, h) {
+  dd <- data.frame(time = d$time, status = as.numeric(d$status == 1), x = cll(r))
+  fit <- cph(Surv(time, status) ~ rcs(x, 3), data = dd, x = TRUE, y = TRUE, surv = TRUE)
+  obs <- 1 - survest(fit, newdata = dd, times = h, se.fit = FALSE)$surv
+  mean(abs(obs - r))
+}
+
 net_benefit <- function(d, r, h, pt) {
   treated <- r >= pt
   p <- mean(treated)
@@ -111,6 +120,7 @@ for (name in names(horizons)) {
                    oe_ratio = res$observed_risk / mean(r)),
               calibration(d, r, h))
       mm$net_benefit <- sapply(thresholds, function(pt) net_benefit(d, r, h, pt))
+      if (!cr) mm$ici_austin_cox <- austin_cox_ici(d, r, h)
       res$models[[m]] <- mm
     }
     res$thresholds <- thresholds
