@@ -8,6 +8,7 @@ a ``stanza.Document``.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 from epi.nlp._rules import Pack, Target
@@ -43,19 +44,40 @@ class Mention:
     value: str | None = None
 
 
+_ANY_HEADING = re.compile(r"^[ \t]*[A-ZÆØÅ][^\n:.!?]{2,40}:", re.MULTILINE)
+
+
 def find_sections(pack: Pack, text: str) -> tuple[list[int], list[str]]:
     """Section headings of a note: sorted start offsets and section names.
 
-    Text before the first heading is in section ``""``.
+    Text before the first heading is in section ``""``. A line that starts
+    with an unknown heading (``Forløb:``) ends a section that sets context
+    (a family history does not run on into the next heading), but does not
+    rename a plain section (``BT:`` stays inside ``objektivt``).
     """
     starts: list[int] = [0]
     names: list[str] = [""]
     if pack.section_re is None:
         return starts, names
+    found: dict[int, str] = {}
     for m in pack.section_re.finditer(text):
         heading = " ".join(m.group("h").lower().split())
-        starts.append(m.start("h"))
-        names.append(pack.section_by_heading.get(heading, ""))
+        found[m.start("h")] = pack.section_by_heading.get(heading, "")
+    unknown = {
+        m.start() + len(m.group()) - len(m.group().lstrip()) for m in _ANY_HEADING.finditer(text)
+    }
+    for pos in sorted(set(found) | unknown):
+        if pos in found:
+            name = found[pos]
+        else:
+            sets = pack.section_sets.get(names[-1])
+            if sets is None or (
+                sets.experiencer is None and not sets.historical and not sets.hypothetical
+            ):
+                continue
+            name = ""
+        starts.append(pos)
+        names.append(name)
     return starts, names
 
 
@@ -155,7 +177,7 @@ def annotate(pack: Pack, text: str, sentences: list[SentenceTokens]) -> list[Men
                     for t in terms:
                         if te <= t[1] <= ms and t[1] > stop:
                             stop = t[1]
-                    hit = ts >= stop
+                    hit = te > stop
                 if hit and heads is not None:
                     gov = heads[ms] if heads[ms] != -1 else ms
                     hit = _in_subtree(heads, ts, gov) or _in_subtree(heads, gov, ts)

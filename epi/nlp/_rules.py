@@ -209,7 +209,7 @@ class Matcher:
     pattern_first: dict[str, list[int]] = field(default_factory=dict)
     pattern_any: list[int] = field(default_factory=list)
     first_keys: frozenset[str] = frozenset()
-    prefix3: frozenset[str] = frozenset()
+    prefix2: frozenset[str] = frozenset()
 
     def add_literal(self, lemmas: tuple[str, ...], target: Target, compound: bool) -> None:
         self.seqs.setdefault(lemmas[0], []).append((lemmas, target))
@@ -222,10 +222,14 @@ class Matcher:
             # one letter missing (åndnød) or one extra (åndennød); no
             # substitutions: those turn real words into concepts
             # (forværring -> forvirring)
-            word = lemmas[0]
-            self.fuzzy.setdefault(word, target)
-            for variant in _deletes(word):
-                self.fuzzy_missing.setdefault(variant, target)
+            # and adjacent letters swapped (ånednød); never the first letter
+            # (uorienteret -> orienteret is a real word, not a typo)
+            for form in (lemmas[0] + e for e in _COMPOUND_ENDINGS):
+                self.fuzzy.setdefault(form, target)
+                for variant in _swaps(form):
+                    self.fuzzy.setdefault(variant, target)
+                for variant in _deletes(form):
+                    self.fuzzy_missing.setdefault(variant, target)
 
     def add_pattern(self, toks: tuple[_Tok, ...], target: Target) -> None:
         idx = len(self.patterns)
@@ -240,9 +244,7 @@ class Matcher:
     def freeze(self) -> None:
         """Precompute the lookup sets :meth:`match` uses to skip most tokens fast."""
         self.first_keys = frozenset(self.seqs) | frozenset(self.pattern_first)
-        self.prefix3 = frozenset(
-            v[:3] for w in self.fuzzy for v in (w, *_deletes(w)) if len(v) >= 3
-        )
+        self.prefix2 = frozenset(w[:2] for w in (*self.fuzzy, *self.fuzzy_missing))
 
     def match(
         self, lemmas: list[str], lowers: list[str], texts: list[str], use_fuzzy: bool
@@ -254,14 +256,14 @@ class Matcher:
         seqs = self.seqs
         first_keys = self.first_keys
         suffix3 = self.suffix3
-        prefix3 = self.prefix3
+        prefix2 = self.prefix2
         pattern_any = self.pattern_any
         while i < n:
             best: tuple[int, int, Target, str | None] | None = None
             lem = lemmas[i]
             low = lowers[i]
             if lem in first_keys or low in first_keys:
-                for key in (lem, low) if lem != low else (lem,):
+                for key in (low, lem) if lem != low else (lem,):
                     for seq, target in seqs.get(key, ()):
                         k = len(seq)
                         if k <= (best[1] - i if best else 0) or i + k > n:
@@ -295,11 +297,11 @@ class Matcher:
                 best is None
                 and use_fuzzy
                 and len(low) >= 5
-                and low[:3] in prefix3
+                and low[:2] in prefix2
                 and low not in self.known_words
                 and low.isalpha()
             ):
-                target = self.fuzzy_missing.get(low)
+                target = self.fuzzy_missing.get(low) or self.fuzzy.get(low)
                 if target is None:
                     for variant in _deletes(low):
                         target = self.fuzzy.get(variant)
@@ -320,7 +322,13 @@ _COMPOUND_ENDINGS = ("", "e", "er", "erne", "en", "et", "ene", "s", "ens", "ets"
 
 
 def _deletes(word: str) -> list[str]:
-    return [word[:k] + word[k + 1 :] for k in range(len(word))]
+    """The word with one letter dropped, never the first."""
+    return [word[:k] + word[k + 1 :] for k in range(1, len(word))]
+
+
+def _swaps(word: str) -> list[str]:
+    """The word with two adjacent letters swapped, never the first."""
+    return [word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(1, len(word) - 1)]
 
 
 def _match_pattern(

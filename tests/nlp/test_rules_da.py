@@ -61,6 +61,22 @@ def test_sections_set_context() -> None:
     ]
 
 
+def test_unknown_heading_ends_a_family_section() -> None:
+    text = "Dispositioner: Mor med hjertesvigt.\nForløb: Pt. har åndenød.\nBT: 120/80"
+    got = [(m.concept, m.section, m.experiencer) for m in process_text(text, "da")]
+    assert got == [
+        ("heart_failure", "familieanamnese", "family"),
+        ("dyspnoea", "", "patient"),
+        ("blood_pressure", "", "patient"),
+    ]
+
+
+def test_unknown_heading_keeps_a_plain_section() -> None:
+    text = "Objektivt:\nBT: 120/80\nHævede ben."
+    got = [(m.concept, m.section) for m in process_text(text, "da")]
+    assert got == [("blood_pressure", "objektivt"), ("oedema", "objektivt")]
+
+
 def test_fsiii_heading_is_a_section() -> None:
     text = "Respiration og cirkulation:\nBorgeren har åndenød ved forflytning."
     (m,) = process_text(text, "da")
