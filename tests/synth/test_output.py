@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -76,9 +79,20 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    a = _digests(generate(600, 3, tmp_path / "a"))
-    b = _digests(generate(600, 3, tmp_path / "b"))
-    c = _digests(generate(600, 4, tmp_path / "c"))
+    a = _digests(generate(600, 3, tmp_path / "a", workers=1, chunk_persons=300))
+    # another process, string-hash seed and worker count must write the same bytes
+    code = (
+        "import sys\nfrom epi.data.synth import generate\nif __name__ == '__main__':\n"
+        "    generate(600, 3, sys.argv[1], workers=2, chunk_persons=300)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "b")],
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    b = _digests(tmp_path / "b")
+    c = _digests(generate(600, 4, tmp_path / "c", workers=1, chunk_persons=300))
     assert a == b
     assert len(a) == len(TABLES) + 5  # + manifest, truth.json, risk, person_years, mentions
     assert a["persons.parquet"] != c["persons.parquet"]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from epi.data.synth import _notes, _tables, _truth
 from epi.data.synth._constants import CHUNK_PERSONS, GENERATOR_VERSION
 from epi.data.synth._model import make_region
 from epi.data.synth._simulate import simulate_chunk
-from epi.data.synth._write import SCHEMAS, TableSink
+from epi.data.synth._write import SCHEMAS, TRUTH_SCHEMAS, TableSink, to_arrow
 from epi.exceptions import DataError
 from epi.io import atomic_write_json
 
@@ -85,12 +89,62 @@ def _gold_cols(batch: _notes.NoteBatch, ids: np.ndarray, table: str) -> dict[str
     }
 
 
+def _build_chunk(job: tuple[int, int, int, int]) -> dict[str, pa.Table]:
+    """Every output table of one chunk of persons, as Arrow tables (runs in a worker)."""
+    seed, ci, persons, size = job
+    region = make_region(seed)
+    first = ci * size
+    n = min(size, persons - first)
+    ids = _tables.Ids(ci)
+    ch = simulate_chunk(seed, ci, first, n, persons, region)
+    rng = np.random.default_rng([seed, 2, ci])
+    rnd = _notes.FastRandom(seed * 1_000_003 + ci)
+    cols: dict[str, dict[str, Any]] = {
+        "persons": _tables.persons_table(ch, region),
+        "residence": _tables.residence_table(ch),
+        "gp_registrations": _tables.registrations_table(ch, region),
+    }
+    det = _tables.detection(ch, rng)
+    gp = _tables.gp_tables(ch, region, rng, ids, det)
+    hosp = _tables.hospital_tables(ch, rng, ids)
+    muni = _tables.municipal_tables(ch, region, rng, ids, hosp["hosp_contacts"])
+    for name, t in (*gp.items(), *hosp.items(), *muni.items()):
+        if not name.startswith("_"):
+            cols[name] = _public(t)
+    out: dict[str, pa.Table] = {}
+    gold = []
+    for table, batch in (
+        ("notes_gp", _notes.gp_notes(ch, rng, rnd, gp["gp_contacts"])),
+        ("notes_hospital", _notes.hospital_notes(ch, rng, rnd, hosp["hosp_contacts"])),
+        ("notes_municipal", _notes.municipal_notes(ch, rng, rnd, muni)),
+    ):
+        nid = ids.take(table, batch.person.size)
+        cols[table] = _note_cols(batch, nid, ch.first)
+        gold.append(
+            to_arrow("note_mentions", _gold_cols(batch, nid, table), TRUTH_SCHEMAS["note_mentions"])
+        )
+    out["truth/note_mentions"] = pa.concat_tables(gold)
+    risk_a = _truth.risk_protocol_a(ch)
+    risk_b = _truth.risk_protocol_b(ch, region, _first_t2d(ch, gp, hosp), seed, ci)
+    truth = {
+        "risk": {"person_id": np.arange(first + 1, first + n + 1), **risk_a, **risk_b},
+        "person_years": _truth.person_years(ch, region),
+    }
+    for name, c in cols.items():
+        out[name] = to_arrow(name, c, SCHEMAS[name])
+    for name, c in truth.items():
+        out[f"truth/{name}"] = to_arrow(name, c, TRUTH_SCHEMAS[name])
+    return out
+
+
 def generate(
     persons: int,
     seed: int,
     out_dir: str | Path,
     *,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
+    chunk_persons: int = CHUNK_PERSONS,
 ) -> Path:
     """Write a synthetic North Denmark Region population with its truth.
 
@@ -106,6 +160,12 @@ def generate(
         ``note_mentions.parquet``) and ``manifest.json``.
     progress : callable, optional
         Called with a one-line message after each chunk.
+    workers : int, optional
+        Processes building chunks of 25,000 persons in parallel (default: up to
+        2 CPU cores). The output does not depend on it.
+    chunk_persons : int
+        Persons simulated together (memory scales with it). Part of the
+        random design: a different value gives a different population.
 
     Returns
     -------
@@ -123,44 +183,30 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     region = make_region(seed)
-    ids = _tables.Ids()
-    n_chunks = (persons + CHUNK_PERSONS - 1) // CHUNK_PERSONS
+    size = int(chunk_persons)
+    if not 100 <= size <= 200_000:
+        raise DataError(f"synthetic data: chunk_persons must be 100..200,000, got {size}")
+    n_chunks = (persons + size - 1) // size
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    workers = max(1, min(int(workers), n_chunks))
     meta = {"seed": str(seed), "persons": str(persons)}
-    with TableSink(out, meta) as sink:
+    jobs = [(seed, ci, persons, size) for ci in range(n_chunks)]
+    with TableSink(out, meta) as sink, ExitStack() as stack:
         sink.write("gp_practices", _tables.practices_table(region))
-        for ci in range(n_chunks):
-            first = ci * CHUNK_PERSONS
-            n = min(CHUNK_PERSONS, persons - first)
-            ch = simulate_chunk(seed, ci, first, n, persons, region)
-            rng = np.random.default_rng([seed, 2, ci])
-            rnd = _notes.FastRandom(seed * 1_000_003 + ci)
-            sink.write("persons", _tables.persons_table(ch, region))
-            sink.write("residence", _tables.residence_table(ch))
-            sink.write("gp_registrations", _tables.registrations_table(ch, region))
-            det = _tables.detection(ch, rng)
-            gp = _tables.gp_tables(ch, region, rng, ids, det)
-            hosp = _tables.hospital_tables(ch, rng, ids)
-            muni = _tables.municipal_tables(ch, region, rng, ids, hosp["hosp_contacts"])
-            for name, t in (*gp.items(), *hosp.items(), *muni.items()):
-                if not name.startswith("_"):
-                    sink.write(name, _public(t))
-            for table, batch in (
-                ("notes_gp", _notes.gp_notes(ch, rng, rnd, gp["gp_contacts"])),
-                ("notes_hospital", _notes.hospital_notes(ch, rng, rnd, hosp["hosp_contacts"])),
-                ("notes_municipal", _notes.municipal_notes(ch, rng, rnd, muni)),
-            ):
-                nid = ids.take(table, batch.person.size)
-                sink.write(table, _note_cols(batch, nid, ch.first))
-                sink.write("truth/note_mentions", _gold_cols(batch, nid, table))
-            risk_a = _truth.risk_protocol_a(ch)
-            risk_b = _truth.risk_protocol_b(ch, region, _first_t2d(ch, gp, hosp), seed, ci)
-            sink.write(
-                "truth/risk", {"person_id": np.arange(first + 1, first + n + 1), **risk_a, **risk_b}
-            )
-            sink.write("truth/person_years", _truth.person_years(ch, region))
+        if workers > 1:
+            pool = stack.enter_context(mp.get_context("spawn").Pool(workers))
+            results = pool.imap(_build_chunk, jobs, chunksize=1)
+        else:
+            results = map(_build_chunk, jobs)
+        for ci, tables in enumerate(results):
+            for name in sink.rows:
+                if name in tables:
+                    sink.write_arrow(name, tables[name])
             if progress is not None:
+                done = min(persons, (ci + 1) * size)
                 progress(
-                    f"synth: chunk {ci + 1}/{n_chunks} ({first + n:,} persons, "
+                    f"synth: chunk {ci + 1}/{n_chunks} ({done:,} persons, "
                     f"{time.perf_counter() - t_start:.0f} s)"
                 )
         rows = dict(sink.rows)
@@ -171,6 +217,7 @@ def generate(
         "generator_version": GENERATOR_VERSION,
         "persons": persons,
         "seed": seed,
+        "chunk_persons": size,
         "region": "Region Nordjylland (synthetic)",
         "period": ["2015-01-01", "2024-12-31"],
         "tables": {k: v for k, v in rows.items() if not k.startswith("truth/")},

@@ -105,6 +105,14 @@ class Doc:
         self.parts.append(s)
         self.pos += len(s)
 
+    def newline(self, s: str = "") -> None:
+        """Start a new line (dropping trailing blanks of the current one), then add ``s``."""
+        if self.parts and self.parts[-1].endswith(" "):
+            last = self.parts.pop()
+            self.pos -= len(last)
+            self.add(last.rstrip(" "))
+        self.add("\n" + s)
+
     def text(self) -> str:
         return "".join(self.parts).rstrip()
 
@@ -358,7 +366,7 @@ def _gp_note(
                 )
             )
         sentences(doc, main, rnd)
-        doc.add("\n" + rnd.choice(["Aftale: ", "Plan: ", "Råd: "]))
+        doc.newline(rnd.choice(["Aftale: ", "Plan: ", "Råd: "]))
         if hyp:
             sentences(doc, hyp, rnd)
         else:
@@ -398,10 +406,10 @@ def _gp_note(
             )
         )
     if fam and rnd.random() < 0.7:
-        doc.add("\n" + rnd.choice(h["familie"]) + " ")
+        doc.newline(rnd.choice(h["familie"]) + " ")
         sentences(doc, fam, rnd)
         fam = []
-    doc.add("\n" + rnd.choice(h["objektivt"]) + " ")
+    doc.newline(rnd.choice(h["objektivt"]) + " ")
     if rnd.random() < 0.75:
         _measure(
             doc,
@@ -409,11 +417,9 @@ def _gp_note(
             _bp(rnd, bool(st[HTN])),
             "blood_pressure",
         )
-        doc.add(
-            f", P {int(rnd.gauss(74, 10))}"
-            + rnd.choice([" reg.", "", " uregelmæssig" if st[AF] else " reg."])
-            + ". "
-        )
+        rhythm = rnd.choice([" reg.", "", " uregelmæssig" if st[AF] else " reg."])
+        stop = "" if rhythm.endswith(".") else "."
+        doc.add(f", P {int(rnd.gauss(74, 10))}{rhythm}{stop} ")
     doc.add(
         rnd.choice(
             [
@@ -429,8 +435,8 @@ def _gp_note(
     if obj:
         sentences(doc, obj, rnd)
     if labs:
-        doc.add(" " + labs)
-    doc.add("\n" + rnd.choice(h["vurdering"]) + " ")
+        doc.add(labs if doc.parts[-1].endswith(" ") else " " + labs)
+    doc.newline(rnd.choice(h["vurdering"]) + " ")
     if unc:
         sentences(doc, unc, rnd)
     else:
@@ -448,7 +454,7 @@ def _gp_note(
     if fam:
         doc.add(" ")
         sentences(doc, fam, rnd)
-    doc.add("\n" + rnd.choice(h["plan"]) + " ")
+    doc.newline(rnd.choice(h["plan"]) + " ")
     doc.add(
         rnd.choice(
             [
@@ -508,7 +514,7 @@ def _dx(doc: Doc, label: str, adx: str, text: str, concept: str | None) -> None:
             doc.mention(text, concept, ph.AFF)
         else:
             doc.add(text)
-    doc.add("\n")
+    doc.newline()
 
 
 def _hosp_note(
@@ -538,7 +544,7 @@ def _hosp_note(
         if fam:
             doc.add("Dispositioner: ")
             sentences(doc, fam, rnd)
-            doc.add("\n")
+            doc.newline()
         doc.add(rnd.choice(["Resumé af forløb: ", "Forløb: ", "Resumé:\n"]))
         doc.add(
             rnd.choice(
@@ -554,7 +560,7 @@ def _hosp_note(
         )
         if rest:
             sentences(doc, rest, rnd)
-        doc.add("\nObjektivt ved indlæggelsen: ")
+        doc.newline("Objektivt ved indlæggelsen: ")
         _measure(doc, "BT", _bp(rnd, bool(st[HTN])), "blood_pressure")
         doc.add(
             f", puls {int(rnd.gauss(86, 14))}, SAT {int(min(100, rnd.gauss(94, 3)))} % på "
@@ -562,13 +568,13 @@ def _hosp_note(
             + ". "
         )
         if labs:
-            doc.add("\nParaklinik: " + labs)
+            doc.newline("Paraklinik: " + labs)
         if st[HF] and rnd.random() < 0.6:
             doc.add(" Ekkokardiografi: ")
             ef = rnd.choice([25, 30, 35, 35, 40, 45, 50])
             _measure(doc, rnd.choice(["EF", "LVEF", "EF ca."]), f"{ef} %", "ejection_fraction")
             doc.add(".")
-        doc.add("\n" + rnd.choice(["Konklusion: ", "Konkl.: ", "Vurdering: "]))
+        doc.newline(rnd.choice(["Konklusion: ", "Konkl.: ", "Vurdering: "]))
         if unc:
             sentences(doc, unc, rnd)
         else:
@@ -577,8 +583,8 @@ def _hosp_note(
                     ["Velbehandlet ved udskrivelsen.", "Stabil.", "Udskrives i habituel tilstand."]
                 )
             )
-        doc.add("\nMedicin ved udskrivelse:\n" + "\n".join(_med_lines(rnd, st)))
-        doc.add("\nAnbefalinger til egen læge: ")
+        doc.newline("Medicin ved udskrivelse:\n" + "\n".join(_med_lines(rnd, st)))
+        doc.newline("Anbefalinger til egen læge: ")
         doc.add(
             rnd.choice(
                 [
@@ -652,7 +658,7 @@ def _muni_note(rnd: random.Random, items: list[tuple[str, str]], kind: str) -> D
     rnd.shuffle(heads)
     for i, hd in enumerate(heads):
         if i or kind == "faldregistrering":
-            doc.add("\n")
+            doc.newline()
         doc.add(hd + rnd.choice([":\n", ": ", "\n"]))
         if hd in groups:
             sentences(doc, groups[hd], rnd)
@@ -661,7 +667,7 @@ def _muni_note(rnd: random.Random, items: list[tuple[str, str]], kind: str) -> D
     if not heads:
         doc.add(rnd.choice(ph.FILLER_MUNI))
     if hyp or rnd.random() < 0.3:
-        doc.add("\nAftaler: ")
+        doc.newline("Aftaler: ")
         if hyp:
             sentences(doc, hyp, rnd)
         else:

@@ -61,7 +61,6 @@ NOUN: dict[str, list[str]] = {
         "energiløshed",
         "mathed",
         "udtalt træthed",
-        "almen svækkelse",
     ],
     "dizziness": [
         "svimmelhed",
@@ -70,7 +69,6 @@ NOUN: dict[str, list[str]] = {
         "svimmelhedsanfald",
         "vertigo",
         "ørhed",
-        "uklarhed og svimmelhed",
     ],
     "fall": ["fald", "fald", "fald", "faldepisode", "faldepisoder", "faldtendens", "gentagne fald"],
     "weight_loss": [
@@ -78,8 +76,6 @@ NOUN: dict[str, list[str]] = {
         "vægttab",
         "vægttab",
         "utilsigtet vægttab",
-        "vægttab på 4 kg",
-        "vægttab på ca. 6 kg",
     ],
     "confusion": [
         "forvirring",
@@ -200,6 +196,11 @@ SINGLE: dict[str, list[str]] = {
         "Pt. oplever {A}, som ikke er aftaget.",
         "Svært ved at klare sig pga. {A}.",
         "Egen læge har bemærket {A}.",
+        "I dag klager pt. over {A}.",
+        "Siden sidste uge har hun haft {A}.",
+        "Om natten får han {A}.",
+        "Efter udskrivelsen er {A} blevet værre.",
+        "Ved samtalen fremkommer {A}.",
     ],
     NEG: [
         "Ingen {A}.",
@@ -224,6 +225,10 @@ SINGLE: dict[str, list[str]] = {
         "Har på intet tidspunkt haft {A}.",
         "Ingen {A} ved samtalen i dag.",
         "Kan ikke påvise {A}.",
+        "I dag ingen {A}.",
+        "Siden sidst har hun ikke haft {A}.",
+        "Heller ikke {A}.",
+        "Nogen {A} har han ikke bemærket.",
     ],
     UNC: [
         "Obs. {A}.",
@@ -243,6 +248,9 @@ SINGLE: dict[str, list[str]] = {
         "Differentialdiagnostisk {A}.",
         "Billedet kunne passe med {A}.",
         "Mistænker {A}, afventer svar.",
+        "Der kan være tale om {A}.",
+        "Det kunne være {A}.",
+        "Om der er tale om {A}, er uvist.",
     ],
     HYP: [
         "Ved forværring af {A} kontaktes egen læge.",
@@ -256,6 +264,9 @@ SINGLE: dict[str, list[str]] = {
         "Genhenvendelse p.n. ved {A}.",
         "Vi aftaler, at hun ringer, hvis {A} kommer igen.",
         "I tilfælde af {A} kontaktes akuttelefonen.",
+        "Skulle {A} opstå, kontaktes egen læge.",
+        "Får hun {A}, skal hun ringe.",
+        "Opstår der {A}, kontaktes vagtlægen.",
     ],
     HIST: [
         "Tidligere {A}.",
@@ -267,6 +278,8 @@ SINGLE: dict[str, list[str]] = {
         "Havde {A} sidste vinter.",
         "Tidl. {A} i 2017.",
         "Kendt med {A} i 2016, som forsvandt spontant.",
+        "For 3 år siden havde hun {A}.",
+        "Sidste år var der {A}, nu ophørt.",
     ],
     FAM: [
         "Mor havde {A}.",

@@ -62,15 +62,21 @@ Table = dict[str, np.ndarray]
 HOME_CARE_THRESHOLD = 1.55
 
 
-class Ids:
-    """Global id counters per table, carried across chunks."""
+#: Ids of a chunk are ``chunk * ID_BLOCK + 1, 2, ...``: unique over the population
+#: and independent of other chunks, so chunks can be built in parallel.
+ID_BLOCK = 10**9
 
-    def __init__(self) -> None:
+
+class Ids:
+    """Id counters per table within one chunk."""
+
+    def __init__(self, chunk: int = 0) -> None:
+        self.base = chunk * ID_BLOCK
         self.next: dict[str, int] = {}
 
     def take(self, table: str, n: int) -> np.ndarray:
         """Reserve ``n`` consecutive ids for ``table``."""
-        start = self.next.get(table, 1)
+        start = self.next.get(table, self.base + 1)
         self.next[table] = start + n
         return np.arange(start, start + n, dtype=np.int64)
 

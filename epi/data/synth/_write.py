@@ -222,17 +222,17 @@ TRUTH_SCHEMAS: dict[str, list[tuple[str, str, bool]]] = {
 #: Prefix and digits of the ids of each table (ids are opaque strings).
 ID_FORMAT: dict[str, tuple[str, int]] = {
     "person_id": ("P", 8),
-    "gp_contacts": ("GC", 10),
-    "gp_lab_results": ("LR", 10),
-    "gp_prescriptions": ("RX", 10),
-    "hosp_contacts": ("HK", 10),
-    "muni_fsiii": ("FS", 10),
-    "muni_rehabilitation": ("RH", 9),
-    "muni_nursing": ("SV", 10),
-    "muni_falls": ("FA", 9),
-    "notes_gp": ("NG", 10),
-    "notes_hospital": ("NH", 10),
-    "notes_municipal": ("NM", 10),
+    "gp_contacts": ("GC", 12),
+    "gp_lab_results": ("LR", 12),
+    "gp_prescriptions": ("RX", 12),
+    "hosp_contacts": ("HK", 12),
+    "muni_fsiii": ("FS", 12),
+    "muni_rehabilitation": ("RH", 12),
+    "muni_nursing": ("SV", 12),
+    "muni_falls": ("FA", 12),
+    "notes_gp": ("NG", 12),
+    "notes_hospital": ("NH", 12),
+    "notes_municipal": ("NM", 12),
 }
 
 
@@ -337,6 +337,13 @@ class TableSink:
         t = to_arrow(name.split("/")[-1], cols, schema)
         w = self._writers[name]
         t = t.replace_schema_metadata(w.schema.metadata)
+        w.write_table(t, row_group_size=max(1, t.num_rows))
+        self.rows[name] += t.num_rows
+
+    def write_arrow(self, name: str, table: pa.Table) -> None:
+        """Append an Arrow table already in the output schema (a row group per call)."""
+        w = self._writers[name]
+        t = table.replace_schema_metadata(w.schema.metadata)
         w.write_table(t, row_group_size=max(1, t.num_rows))
         self.rows[name] += t.num_rows
 
