@@ -118,6 +118,14 @@ def _code_lists(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _run_name(run_dir: Path) -> str:
+    """The run folder's final name (a pipeline builds the report in ``.<name>.partial``)."""
+    name = run_dir.name
+    if name.startswith(".") and name.endswith(".partial"):
+        return name[1 : -len(".partial")]
+    return name
+
+
 class _Builder:
     def __init__(self, bundle: Bundle, figures_dir: Path) -> None:
         self.b = bundle
@@ -199,7 +207,7 @@ class _Builder:
             "stamp",
             f"Protocol fingerprint `{fp}` · registration {escape(reg)} · epi "
             f"{escape(b.stamp.get('epi_version', '?'))} · every number below comes from the "
-            f"results bundle in {code(b.run_dir.name)} stamped with this fingerprint.",
+            f"results bundle in {code(_run_name(b.run_dir))} stamped with this fingerprint.",
         )
 
     # ------------------------------------------------------------ abstract

@@ -101,11 +101,13 @@ def md_table(
     cells = [[escape(h) for h in header]]
     for row in rows:
         cells.append([escape(c) if escape_cells else str(c) for c in row])
+    # Column weights: room for the longest word (cells wrap at spaces only, and Typst
+    # overflows a narrow column) and some for the longer texts.
     widths = [
         max(
             3,
-            min(30, max(len(r[j]) for r in cells)),
-            *(len(w) for r in cells for w in r[j].split()),
+            0.6 * min(24, max(len(r[j]) for r in cells)),
+            *(len(w) + 2 for r in cells for w in r[j].split()),
         )
         for j in range(len(header))
     ]

@@ -179,3 +179,23 @@ def test_cli(fresh_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert f"html: {run / 'report' / 'report.html'}" in capsys.readouterr().out
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     assert "run folder" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")
+def test_quarto_renders_the_same_project(fresh_run: Path) -> None:
+    from epi.report._render import render
+
+    build_report(fresh_run, ())
+    out = render(fresh_run / "report", ["html", "pdf"], use_quarto=True)
+    html = html_text(out["html"])
+    assert "Table 1" in html and "Figure 1" in html and out["pdf"].read_bytes()[:4] == b"%PDF"
+
+
+def test_quarto_requested_without_quarto_is_an_error(
+    built: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from epi.report import _render
+
+    monkeypatch.setattr(_render.shutil, "which", lambda _name: None)
+    with pytest.raises(ReportError, match="no `quarto` binary is on PATH"):
+        _render.render(built["html"].parent, ["html"], use_quarto=True)
