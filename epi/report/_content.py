@@ -118,6 +118,14 @@ def _code_lists(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _int(value: Any) -> str:
+    """An integer with thousands separators (not a person count: those use mask_count)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "?"
+
+
 def _run_name(run_dir: Path) -> str:
     """The run folder's final name (a pipeline builds the report in ``.<name>.partial``)."""
     name = run_dir.name
@@ -230,7 +238,7 @@ class _Builder:
         val = b.section("validation", default={})
         lines = [
             f"**Objective.** To develop and internally validate models that predict "
-            f"{escape(out.get('description') or out.get('name', 'the outcome'))} within "
+            f"{escape(str(out.get('name', 'the outcome')).replace('_', ' '))} within "
             f"{self.horizon} in adults aged {fmt_num(elig.get('age_min'), 0)} or more, and to "
             "compare feature sets built from general practice, hospital and municipal data.",
             "",
@@ -322,7 +330,7 @@ class _Builder:
             (f"{escape(desc)}\n\n" if desc else "")
             + f"**Target population and intended use.** The models estimate, for {pop} "
             "at the index date, the absolute risk of "
-            f"{escape(out.get('description') or out.get('name'))}"
+            f"{escape(str(out.get('name', 'the outcome')).replace('_', ' '))}"
             f" within {self.horizon}. [For the authors: where in the care pathway the risk is "
             "meant to be used and by whom (TRIPOD+AI 3b).]{.author-input}\n\n"
             "**Objectives.** This is a development study with internal validation. It (i) "
@@ -341,7 +349,7 @@ class _Builder:
         if src.get("source") == "synthetic":
             text = (
                 f"The data are epi's embedded synthetic Danish population "
-                f"({fmt_num(src.get('persons'), 0)} persons, generator seed {src.get('seed')}): "
+                f"({_int(src.get('persons'))} persons, generator seed {src.get('seed')}): "
                 "tables shaped like the Danish GP, hospital (National Patient Register), "
                 "municipal care and population registers, with free-text notes. They are "
                 "not real persons and not representative of any real population."
@@ -522,10 +530,14 @@ class _Builder:
     def outcome(self) -> None:
         o = self.b.section("outcome", default={})
         bits = [
-            f"The outcome *{escape(o.get('name'))}* is "
-            f"{escape(o.get('description') or 'defined by the codes below')}: "
-            "the first record of a code in @tbl-code-lists after the index date and within "
-            f"{self.horizon}."
+            f"The outcome *{escape(o.get('name'))}*"
+            + (
+                f" ({escape(str(o['description']).strip().rstrip('.'))})"
+                if o.get("description")
+                else ""
+            )
+            + " is the first record of a code in @tbl-code-lists after the index date and "
+            f"within {self.horizon}."
         ]
         if o.get("admission_only"):
             bits.append("Hospital codes count only on admissions (stays of 12 hours or more).")
@@ -576,7 +588,12 @@ class _Builder:
             "sector, built only from information dated before the index date (a leakage guard "
             "stops the run otherwise). No data-driven pre-selection was done before modelling. "
             "Predictor columns carry their sector prefix (`demo__`, `gp__`, `hosp__`, `muni__`, "
-            "`note__`); every column and its missingness is listed in @tbl-missingness.\n\n"
+            "`note__`)"
+            + (
+                "; every column and its missingness is listed in @tbl-missingness.\n\n"
+                if self.b.has("missingness")
+                else ".\n\n"
+            )
             + "\n".join(lines),
         )
 
@@ -635,7 +652,11 @@ class _Builder:
         text += (
             " In register data, the absence of a record usually means that no contact "
             "occurred; counts and indicators are therefore zero rather than missing. "
-            "@tbl-missingness lists the missing values per predictor."
+            + (
+                "@tbl-missingness lists the missing values per predictor."
+                if self.b.has("missingness")
+                else ""
+            )
         )
         self.part("missing_data", text)
 
@@ -1024,9 +1045,16 @@ class _Builder:
     def performance(self) -> None:
         perf = self.b.get("performance")
         if not perf:
+            self.part("performance", not_performed("Performance", self.absent("performance")))
             for name in ("discrimination", "calibration_measures"):
-                self.table(name, not_performed("Performance", self.absent("performance")))
+                self.table(name, "")
             return
+        self.part(
+            "performance",
+            "@tbl-discrimination and @tbl-calibration-measures give the performance of every "
+            "model in every feature-set arm: apparent, optimism-corrected, cross-validated, "
+            "temporal and internal–external.",
+        )
         v = self.b.section("validation", default={})
         reasons = {
             "temporal": "no temporal split year set in the protocol"

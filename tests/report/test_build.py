@@ -165,6 +165,7 @@ def test_missing_files_never_crash(fresh_run: Path) -> None:
     out = build_report(run, ("html",))
     html = html_text(out["html"])
     assert html.count("not performed in this run") >= 10
+    assert "not available in this run" not in html
     assert "Participant flow diagram: not performed in this run: cohort/attrition.json" in html
 
 
