@@ -10,6 +10,7 @@ import gc
 import math
 import multiprocessing as mp
 import os
+import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -236,7 +237,13 @@ def extract_mentions(
     if n_jobs == 1 or len(chunks) <= 1:
         results = [_run_chunk((pack, c)) for c in chunks]
     else:
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        # fork is fastest; from Python 3.12 it warns when the parent has
+        # threads (torch starts some), so use forkserver there
+        methods = mp.get_all_start_methods()
+        if "fork" in methods and sys.version_info < (3, 12):
+            method = "fork"
+        else:
+            method = "forkserver" if "forkserver" in methods else "spawn"
         with ProcessPoolExecutor(
             max_workers=min(n_jobs, len(chunks)), mp_context=mp.get_context(method)
         ) as ex:

@@ -162,17 +162,13 @@ def dispose(doc: sdoc.Document) -> None:
     """Break a processed document's reference cycles so it is freed at once.
 
     Without this every document waits for the cyclic garbage collector,
-    whose full passes rescan all live objects.
+    whose full passes rescan all live objects. Cutting the sentence lists and
+    each Token's word list leaves only one-way references.
     """
     for sentence in doc.sentences:
         for token in sentence._tokens:
-            token._words = []
-            token._sent = None
-        for word in sentence._words:
-            word._parent = None
-            word._sent = None
-        sentence._tokens = []
-        sentence._words = []
+            token._words = ()
+        sentence._tokens = sentence._words = ()
         sentence._doc = None
     doc._sentences = []
 

@@ -158,7 +158,7 @@ def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple
     i = 0
     while i < n_tok:
         start, end = tokens[i]
-        if current and "\n" in text[current[-1][1] : start]:
+        if current and text.find("\n", current[-1][1], start) != -1:
             sentences.append(current)
             current = []
         current.append((start, end))
