@@ -9,6 +9,7 @@ from epi.report._disclosure import (
     mask_count,
     suppress_line,
     suppress_lines,
+    suppress_masked_line,
     suppress_table,
 )
 from epi.report._table1 import make_table1, table1_groups
@@ -26,6 +27,7 @@ __all__ = [
     "resolve_checklist",
     "suppress_line",
     "suppress_lines",
+    "suppress_masked_line",
     "suppress_table",
     "table1_groups",
 ]

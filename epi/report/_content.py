@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from epi.exceptions import ReportError
 from epi.report._bundle import OPTIONAL_FILES, Bundle, records
 from epi.report._checklist import resolve_checklist
-from epi.report._disclosure import is_masked, mask_count, suppress_line
+from epi.report._disclosure import is_masked, mask_count, suppress_line, suppress_masked_line
 from epi.report._figures import (
     FigureFile,
     calibration_figure,
@@ -1124,7 +1125,12 @@ class _Builder:
         )
         rows = []
         for c in curves:
-            for g in c.get("groups") or []:
+            groups = c.get("groups") or []
+            try:  # the groups add up to the persons validated
+                n_texts = suppress_masked_line([g.get("n") for g in groups], self.m)
+            except ReportError:
+                n_texts = [self.count(g.get("n")) for g in groups]
+            for g, n_text in zip(groups, n_texts, strict=True):
                 n = g.get("n")
                 masked = is_masked(str(n)) or (isinstance(n, int) and n < self.m)
                 rows.append(
@@ -1132,7 +1138,7 @@ class _Builder:
                         c.get("arm"),
                         c.get("model"),
                         g.get("group"),
-                        self.count(n),
+                        n_text,
                         "–" if masked else fmt_num(g.get("predicted"), 3),
                         "–" if masked else fmt_num(g.get("observed"), 3),
                     ]
@@ -1231,8 +1237,22 @@ class _Builder:
             )
             self.table("subgroups", "")
             return
+        # Levels of one subgroup add up to the cohort: protect masked counts from subtraction.
+        lines: dict[tuple[str, str, str], list[int]] = {}
+        for i, s in enumerate(subs):
+            key = (str(s.get("arm")), str(s.get("model")), str(s.get("subgroup")))
+            lines.setdefault(key, []).append(i)
+        n_txt: dict[int, str] = {}
+        ev_txt: dict[int, str] = {}
+        for idx in lines.values():
+            for field_name, out in (("n", n_txt), ("events", ev_txt)):
+                try:
+                    texts = suppress_masked_line([subs[i].get(field_name) for i in idx], self.m)
+                except ReportError:
+                    texts = [self.count(subs[i].get(field_name)) for i in idx]
+                out.update(zip(idx, texts, strict=True))
         rows, forest = [], []
-        for s in subs:
+        for i, s in enumerate(subs):
             n, ev = s.get("n"), s.get("events")
             small = any(is_masked(str(x)) or (isinstance(x, int) and x < self.m) for x in (n, ev))
             c = "suppressed (small cell)" if small else fmt_measure(s.get("harrell_c"))
@@ -1243,8 +1263,8 @@ class _Builder:
                     s.get("model"),
                     str(s.get("subgroup", "")).replace("_", " "),
                     s.get("level"),
-                    self.count(n),
-                    self.count(ev),
+                    n_txt[i],
+                    ev_txt[i],
                     c,
                     oe,
                 ]

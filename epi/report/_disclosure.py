@@ -25,6 +25,7 @@ __all__ = [
     "mask_count",
     "suppress_line",
     "suppress_lines",
+    "suppress_masked_line",
     "suppress_table",
 ]
 
@@ -195,6 +196,48 @@ def _texts(values: np.ndarray, small: np.ndarray, hidden: np.ndarray, min_cell: 
         else:
             out.append(f"{int(v):,}")
     return out
+
+
+def suppress_masked_line(cells: Sequence[int | str], min_cell: int) -> list[str]:
+    """Complementary suppression for a line whose small counts may already be masked.
+
+    Other stages write counts already masked (``"<5"``) into the bundle; when
+    such a line adds up to a published total (subgroup levels add up to the
+    cohort, calibration groups to the persons validated), a single masked cell
+    could still be recovered by subtraction. This hides further shown cells as
+    :func:`suppress_line` does, counting each masked cell as 1 person (the
+    worst case) toward the ``min_cell`` sum.
+
+    Parameters
+    ----------
+    cells : sequence of int or str
+        Counts, as integers or as texts (``"1,234"``, ``"<5"``, ``"–"``).
+    min_cell : int
+        The minimum cell size.
+
+    Returns
+    -------
+    list of str
+        Texts as from :func:`suppress_line`; cells masked on input stay masked.
+    """
+    _check_min_cell(min_cell)
+    values, hidden, small = [], [], []
+    for cell in cells:
+        text = str(cell).strip()
+        if isinstance(cell, str) and is_masked(text):
+            values.append(1)
+            hidden.append(True)
+            small.append(text.startswith(MASK_PREFIX))
+            continue
+        digits = text.replace(",", "")
+        raw = int(digits) if isinstance(cell, str) and digits.isdigit() else cell
+        n = _as_count(raw, "suppress_masked_line")
+        values.append(n)
+        hidden.append(0 < n < min_cell)
+        small.append(0 < n < min_cell)
+    arr, hid = np.array(values, dtype=np.int64), np.array(hidden, dtype=bool)
+    _secondary(arr, hid, min_cell)
+    return _texts(arr, np.array(small, dtype=bool), hid, min_cell)
 
 
 def suppress_table(

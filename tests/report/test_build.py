@@ -90,8 +90,12 @@ def test_small_cells_are_masked_everywhere(built: dict[str, Path]) -> None:
     assert re.search(r"General practice: rare diagnosis \|  \| \\<5 \|", table1)
     subgroups = (root / "tables" / "subgroups.md").read_text()
     assert subgroups.count("suppressed (small cell)") == 8  # municipality 999, 4 arm×model rows
+    # municipalities add up to the cohort: the smallest other n and events are hidden too
+    assert "| municipality | 101 | – | 50 |" in subgroups
+    assert "| municipality | 147 | 400 | – |" in subgroups
     groups = (root / "tables" / "calibration_groups.md").read_text()
     assert re.search(r"\| 10 \| \\<5 \| – \| – \|", groups)
+    assert re.search(r"\| 1 \| – \| 0.030 \|", groups)  # complementary: risks still shown
     dropped = (root / "tables" / "data_sources.md").read_text()
     assert "missing person: \\<5" in dropped and "| 2,300 | – |" in dropped  # kept suppressed
     # no cell of any table states a count of 1 to 4 persons

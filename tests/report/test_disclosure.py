@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from epi.exceptions import ReportError
-from epi.report import SUPPRESSED, is_masked, mask_count, suppress_line, suppress_table
+from epi.report import (
+    SUPPRESSED,
+    is_masked,
+    mask_count,
+    suppress_line,
+    suppress_masked_line,
+    suppress_table,
+)
 from epi.report._flow import flow_boxes
 
 
@@ -61,6 +68,20 @@ def test_mask_count_rejects_bad_input(n: object, min_cell: object, match: str) -
 )
 def test_suppress_line(counts: list[int], expected: list[str]) -> None:
     assert suppress_line(counts, 5) == expected
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["396", "400", "<5"], [SUPPRESSED, "400", "<5"]),
+        ([396, 400, 2], [SUPPRESSED, "400", "<5"]),
+        (["1,440", "360"], ["1,440", "360"]),
+        (["396", "<5", "<5"], [SUPPRESSED, "<5", "<5"]),  # masked cells count as 1 each
+        (["<5", SUPPRESSED, "90"], ["<5", SUPPRESSED, SUPPRESSED]),
+    ],
+)
+def test_suppress_masked_line(cells: list[object], expected: list[str]) -> None:
+    assert suppress_masked_line(cells, 5) == expected  # type: ignore[arg-type]
 
 
 def test_suppress_line_without_a_published_total_only_masks() -> None:
