@@ -22,4 +22,4 @@ def test_ud_dev_scores() -> None:
     assert s["sentences"] == 564
     assert s["token_f1"] >= 0.99
     assert s["sentence_f1"] >= 0.88
-    assert s["lemma_accuracy"] >= 0.88
+    assert s["lemma_accuracy"] >= 0.89
