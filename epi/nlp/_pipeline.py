@@ -36,6 +36,7 @@ from stanza.pipeline.processor import (
 )
 
 from epi.exceptions import NLPError
+from epi.io import atomic_write_text
 from epi.nlp._engine import Mention, SentenceTokens, annotate
 from epi.nlp._rules import load_pack
 from epi.nlp._tokenize import split_sentences, tokenize
@@ -273,10 +274,17 @@ def neural_models_available(
 
 @lru_cache(maxsize=1)
 def _rules_resources_dir() -> str:
-    """A private resources folder telling Stanza the language exists (no models)."""
-    folder = Path(tempfile.mkdtemp(prefix="epi-stanza-"))
+    """A resources folder telling Stanza the languages exist (no models in it).
+
+    One fixed folder per user under the temp directory, rewritten atomically
+    (several worker processes may create it at once).
+    """
+    folder = Path(tempfile.gettempdir()) / f"epi-stanza-rules-{os.getuid()}"
     resources = {lang: {"lang_name": lang, "packages": {}, "tokenize": {}} for lang in ("da", "en")}
-    (folder / "resources.json").write_text(json.dumps(resources), encoding="utf-8")
+    target = folder / "resources.json"
+    text = json.dumps(resources, sort_keys=True)
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        atomic_write_text(target, text)
     return str(folder)
 
 
