@@ -22,7 +22,7 @@ from epi.nlp._evaluate import (
 )
 from epi.nlp._extract import MENTION_COLUMNS, SKIP_REASONS, extract_mentions, note_variables
 from epi.nlp._lemma import load_lemmatizer
-from epi.nlp._pipeline import neural_models_available
+from epi.nlp._models import neural_models_available
 from epi.nlp._rules import load_pack
 from epi.nlp._tokenize import split_sentences, tokenize
 from epi.nlp._udeval import ud_scores

@@ -38,10 +38,11 @@ from stanza.pipeline.processor import (
 from epi.exceptions import NLPError
 from epi.io import atomic_write_text
 from epi.nlp._engine import Mention, SentenceTokens, annotate
+from epi.nlp._models import _stanza_dir, neural_models_available
 from epi.nlp._rules import load_pack
 from epi.nlp._tokenize import split_sentences, tokenize
 
-__all__ = ["build_pipeline", "dispose", "neural_models_available", "process_text"]
+__all__ = ["build_pipeline", "dispose", "process_text"]
 
 _LOG = logging.getLogger("epi.nlp")
 _ID, _TEXT, _START, _END = sdoc.ID, sdoc.TEXT, sdoc.START_CHAR, sdoc.END_CHAR
@@ -236,40 +237,6 @@ def _apply_rules(pack: Any, doc: sdoc.Document) -> sdoc.Document:
         )
     doc.epi_mentions = annotate(pack, doc.text, sentences)
     return doc
-
-
-def _stanza_dir(models_dir: str | os.PathLike[str] | None) -> Path | None:
-    if models_dir is not None:
-        return Path(models_dir)
-    env = os.environ.get("EPI_STANZA_DIR")
-    if env:
-        return Path(env)
-    default = Path(stanza.resources.common.DEFAULT_MODEL_DIR)
-    return default
-
-
-def neural_models_available(
-    lang: str = "da", models_dir: str | os.PathLike[str] | None = None
-) -> bool:
-    """Whether Stanza's own models for ``lang`` are installed.
-
-    Parameters
-    ----------
-    lang : str
-        Language code.
-    models_dir : path-like, optional
-        Stanza resources folder (default: ``EPI_STANZA_DIR`` or Stanza's default).
-
-    Returns
-    -------
-    bool
-        True when ``resources.json`` and the language's tokenize, lemma and
-        depparse model folders exist.
-    """
-    root = _stanza_dir(models_dir)
-    if root is None or not (root / "resources.json").is_file():
-        return False
-    return all((root / lang / p).is_dir() for p in ("tokenize", "lemma", "depparse"))
 
 
 @lru_cache(maxsize=1)
