@@ -80,19 +80,26 @@ class MissingIndicator:
         medians = X.median(numeric_only=True)
         self.fill_ = medians.fillna(0.0).astype(float)
         na = X.isna()
-        existing = {
-            tuple(X[c].to_numpy()) for c in X.columns
-            if not na[c].any() and X[c].isin([0, 1]).all()
-        }
+
+        def key(values: np.ndarray) -> int:
+            return int(pd.util.hash_array(values).sum())
+
+        # 0/1 columns without missing values, by hash, to compare patterns with
+        known: dict[int, list[np.ndarray]] = {}
+        for c in X.columns:
+            v = X[c].to_numpy()
+            if not na[c].any() and np.isin(v, (0, 1)).all():
+                arr = v.astype(np.int64)
+                known.setdefault(key(arr), []).append(arr)
         self.indicators_: dict[str, str] = {}  # indicator name -> source column
-        seen: set[tuple] = set()
         for c in X.columns:
             if not na[c].any():
                 continue
-            pattern = tuple(na[c].astype(np.int64).to_numpy())
-            if pattern in seen or pattern in existing:
+            pattern = na[c].to_numpy().astype(np.int64)
+            same = known.setdefault(key(pattern), [])
+            if any(np.array_equal(pattern, other) for other in same):
                 continue
-            seen.add(pattern)
+            same.append(pattern)
             self.indicators_[f"{c}__missing"] = c
         return self
 
