@@ -1050,12 +1050,35 @@ class _Builder:
             for name in ("discrimination", "calibration_measures"):
                 self.table(name, "")
             return
-        self.part(
-            "performance",
+        text = (
             "@tbl-discrimination and @tbl-calibration-measures give the performance of every "
             "model in every feature-set arm: apparent, optimism-corrected, cross-validated, "
-            "temporal and internal–external.",
+            "temporal and internal–external."
         )
+        forest = []
+        for arm, model, vals in self.perf_rows():
+            for key, label in VALIDATIONS.items():
+                c = (vals.get(key) or {}).get("harrell_c")
+                if isinstance(c, dict) and None not in (
+                    c.get("estimate"),
+                    c.get("lower"),
+                    c.get("upper"),
+                ):
+                    forest.append(
+                        (f"{arm} · {model} · {label}", c["estimate"], c["lower"], c["upper"])
+                    )
+        if forest:
+            alt = (
+                f"Forest plot of Harrell's C with 95% confidence intervals for {len(forest)} "
+                "combinations of feature-set arm, model and validation approach."
+            )
+            text += " @fig-performance compares the arms.\n\n" + self.figure(
+                "performance",
+                lambda: subgroup_figure(forest, "Harrell's C"),
+                f"Harrell's C at {self.horizon} by arm, model and validation approach.",
+                alt,
+            )
+        self.part("performance", text)
         v = self.b.section("validation", default={})
         reasons = {
             "temporal": "no temporal split year set in the protocol"

@@ -112,7 +112,11 @@ def test_full_bundle_renders_later_issues_and_temporal_validation(
     assert "not performed in this run" not in html.split('id="sec-heterogeneity"')[1][:3000]
     assert "delta c" in html and "0.060 (0.040 to 0.080)" in html  # added value, as given
     assert "Temporal: not performed" not in html
-    assert "Patient faldt" not in html  # note text never enters the report
+    # note text and person ids never enter any file of the report
+    for path in built_full["html"].parent.rglob("*"):
+        if path.suffix in (".md", ".qmd", ".yml", ".json", ".typ", ".html", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            assert "Patient faldt" not in text and not re.search(r"\bp0\d{3}\b", text), path
     assert "<td>dyspnoea</td>\n<td>gp</td>\n<td>&lt;5</td>" in html
     assert "\\&lt;" not in html and "\\_" not in html  # nothing escaped twice
     assert "<td>&lt;0.001</td>" in html  # the likelihood-ratio p-value
