@@ -1,4 +1,4 @@
-"""Where Stanza's own models live, found without importing stanza (importing it is slow)."""
+"""Where Stanza's own models live; stanza is imported only when a lookup needs it."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ def _stanza_dir(models_dir: str | os.PathLike[str] | None) -> Path:
     env = os.environ.get("EPI_STANZA_DIR")
     if env:
         return Path(env)
-    # stanza.resources.common.DEFAULT_MODEL_DIR, without importing stanza
-    return Path(
-        os.environ.get(
-            "STANZA_RESOURCES_DIR", os.path.join(os.path.expanduser("~"), "stanza_resources")
-        )
-    )
+    if os.environ.get("STANZA_RESOURCES_DIR"):
+        return Path(os.environ["STANZA_RESOURCES_DIR"])
+    from stanza.resources.common import DEFAULT_MODEL_DIR  # imported only when needed
+
+    return Path(DEFAULT_MODEL_DIR)
 
 
 def neural_models_available(
@@ -34,7 +33,7 @@ def neural_models_available(
         Language code.
     models_dir : path-like, optional
         Stanza resources folder (default: ``EPI_STANZA_DIR``, else Stanza's
-        default ``$STANZA_RESOURCES_DIR`` or ``~/stanza_resources``).
+        own default, ``$STANZA_RESOURCES_DIR`` or its user cache folder).
 
     Returns
     -------
