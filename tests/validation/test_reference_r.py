@@ -17,8 +17,9 @@ circulatory death, 2 = other death) with two fixed columns of predicted risk;
 * Net benefit: survfit risk among those at or above the threshold, by its
   formula (R dcurves and timeROC are not packaged for Debian).
 
-Closed-form measures agree to 1e-9; the GLM-based ones to 1e-5 (both sides
-stop iterating at a relative change of 1e-12 in their own criteria).
+Closed-form measures agree to 1e-9 and the GLM-based ones to 1e-8 (both
+sides iterate to a relative deviance change of 1e-12); in practice every
+difference is below 1e-13.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ MEASURES = {
     "brier": (ev.brier_score, 1e-9),
     "ipa": (ev.ipa, 1e-9),
     "oe_ratio": (ev.oe_ratio, 1e-9),
-    "calibration_slope": (ev.calibration_slope, 1e-5),
-    "citl": (ev.calibration_in_the_large, 1e-5),
+    "calibration_slope": (ev.calibration_slope, 1e-8),
+    "citl": (ev.calibration_in_the_large, 1e-8),
 }
 
 
@@ -77,7 +78,7 @@ def test_calibration_errors_match_r(datasets, case: str, model: str) -> None:
     d = datasets[ref["dataset"]]
     got = ev.calibration_errors(d["time"], d["status"], d[model], ref["horizon"])
     want = {k: ref["models"][model][k] for k in ("ici", "e50", "e90", "emax")}
-    assert got == pytest.approx(want, abs=1e-5)
+    assert got == pytest.approx(want, abs=1e-8)
 
 
 @pytest.mark.parametrize("case", CASES)
