@@ -781,7 +781,9 @@ class _Builder:
                 f"competing deaths by {self.horizon}"
             )
         boxes = flow_boxes(steps, self.m, note)
-        alt = "Flow diagram. " + " Then ".join(f"{b.text}: n = {b.n}." for b in boxes)
+        alt = "Flow diagram. " + " Then ".join(
+            f"{b.text}: n = {b.n}{'; ' + b.note if b.note else ''}." for b in boxes
+        )
         fig = self.figure(
             "flow",
             lambda: flow_figure(boxes),

@@ -79,6 +79,8 @@ def flow_figure(boxes: Sequence[FlowBox]) -> Figure:
         for box in boxes:
             if box.kind == "remaining":
                 text = "\n".join(textwrap.wrap(box.text, 34)) + f"\nn = {box.n}"
+                if box.note:
+                    text += "\n" + "\n".join(textwrap.wrap(box.note, 34))
                 _box(ax, 2.3, y, 4.2, text, "#e8f0f8")
                 if prev_y is not None:
                     ax.annotate("", xy=(2.3, y + 0.38), xytext=(2.3, prev_y - 0.38),

@@ -26,6 +26,7 @@ class FlowBox:
     kind: str
     text: str
     n: str
+    note: str = ""
 
 
 def _count(step: dict[str, Any], key: str, i: int) -> int:
@@ -89,7 +90,8 @@ def flow_boxes(
         start_n = f"{mask_count(persons[-1], min_cell)} + <{min_cell}"
     else:
         start_n = mask_count(persons[0], min_cell)
-    boxes.append(FlowBox("remaining", str(first), start_n))
+    first = str(first)
+    boxes.append(FlowBox("remaining", first[:1].upper() + first[1:], start_n))
     for g, group in enumerate(groups):
         excluded = persons[group[0] - 1] - persons[group[-1]]
         reasons = [str(steps[i].get("description") or steps[i].get("step")) for i in group]
@@ -102,7 +104,6 @@ def flow_boxes(
         boxes.append(FlowBox("excluded", text, mask_count(excluded, min_cell)))
         last = g == len(groups) - 1
         label = "Study cohort" if last else "Remaining"
-        if last and final_note:
-            label = f"{label}; {final_note}"
-        boxes.append(FlowBox("remaining", label, mask_count(persons[group[-1]], min_cell)))
+        note = (final_note or "") if last else ""
+        boxes.append(FlowBox("remaining", label, mask_count(persons[group[-1]], min_cell), note))
     return boxes
