@@ -1,4 +1,13 @@
-"""The TRIPOD+AI manuscript report, and disclosure control for aggregated counts."""
+"""The TRIPOD+AI manuscript report, and disclosure control for aggregated counts.
+
+``build_report(run_dir)`` reads a run's results bundle (docs/BUNDLE.md), writes
+the report's tables (Markdown), figures (SVG and PNG with alt text) and text
+parts into ``run_dir/report/`` next to the Quarto templates of ``reports/``,
+and renders ``report.html`` and ``report.pdf`` (Quarto when on PATH,
+otherwise pandoc and Typst). ``make_table1`` builds the masked Table 1 the
+pipeline stores as ``features/table1.json``. ``mask_count`` and the
+``suppress_*`` helpers implement the small-cell rule for every stage.
+"""
 
 from epi.report._build import build_report
 from epi.report._bundle import Bundle, load_bundle

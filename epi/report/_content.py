@@ -890,6 +890,18 @@ class _Builder:
                 caption="Missing values per predictor and feature set (sector).",
             ),
         )
+        per_set: dict[str, list[float]] = {}
+        for f in feats:
+            per_set.setdefault(str(f.get("set")), []).append(float(f.get("pct_missing") or 0))
+        summary = (
+            "By feature set (sector): "
+            + "; ".join(
+                f"{escape(s)}: {sum(p > 0 for p in v)} of {len(v)} predictors with missing values"
+                + (f" (at most {max(v):.1f}% missing)" if max(v) > 0 else "")
+                for s, v in per_set.items()
+            )
+            + ".\n\n"
+        )
         if any(float(f.get("pct_missing") or 0) > 0 for f in feats):
             worst = max(feats, key=lambda f: float(f.get("pct_missing") or 0))
             alt = (
@@ -899,7 +911,8 @@ class _Builder:
             )
             self.part(
                 "missingness_figure",
-                self.figure(
+                summary
+                + self.figure(
                     "missingness",
                     lambda: missingness_figure(feats),
                     "Percentage of missing values per predictor, by feature set.",
@@ -907,7 +920,7 @@ class _Builder:
                 ),
             )
         else:
-            self.part("missingness_figure", "No predictor has missing values.")
+            self.part("missingness_figure", summary + "No predictor has missing values.")
 
     def development(self) -> None:
         s = self.b.get("summary") or {}
