@@ -66,18 +66,29 @@ def _mcse_sd(draws: np.ndarray) -> float:
     return float(mcse_var / (2 * np.sqrt(dev2.mean())))
 
 
-@pytest.fixture(scope="module")
-def schools_idata() -> az.InferenceData:
+def schools_reference_model() -> pm.Model:
+    """posteriordb's ``eight_schools_noncentered`` in PyMC, with named coords."""
     coords = {"school": [str(i) for i in range(8)]}
     with pm.Model(coords=coords) as model:
         mu = pm.Normal("mu", 0.0, 5.0)
-        # the package's non-centred building block, with the reference's half-Cauchy
         tau = pm.HalfCauchy("tau", beta=5.0)
         z = pm.Normal("theta_trans", 0.0, 1.0, dims="school")
         theta = pm.Deterministic("theta", mu + tau * z, dims="school")
         pm.Normal("y", theta, SCHOOLS_SIGMA, observed=SCHOOLS_Y, dims="school")
+    return model
+
+
+@pytest.fixture(scope="module")
+def schools_idata() -> az.InferenceData:
     return sample(
-        model, seed=8, draws=2000, tune=1000, chains=2, cores=1, sampler="pymc", target_accept=0.95
+        schools_reference_model(),
+        seed=8,
+        draws=2000,
+        tune=1000,
+        chains=2,
+        cores=1,
+        sampler="pymc",
+        target_accept=0.95,
     )
 
 

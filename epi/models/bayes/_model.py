@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Self
 
 import arviz as az
@@ -187,9 +187,18 @@ class _BayesSurvival:
         numpy.ndarray
             Shape (draws, len(X)).
         """
+        parts = [r for _, r in self._risk_chunks(X, horizon, max_draws)]
+        return np.concatenate(parts, axis=1) if parts else np.zeros((0, 0))
+
+    def _risk_chunks(
+        self, X: pd.DataFrame, horizon: float, max_draws: int | None = None
+    ) -> Iterator[tuple[slice, np.ndarray]]:
+        """Yield ``(rows, risk draws (S, len(rows)))`` in blocks of persons (bounded memory)."""
         check_fitted(self, "idata_")
         h = check_horizon(horizon)
         d = self.design_
+        if not isinstance(X, pd.DataFrame):
+            raise ModelError(f"X must be a pandas DataFrame, got {type(X).__name__}.")
         missing = [g for g in d.groups if g not in X.columns]
         if missing:
             raise ModelError(
@@ -197,15 +206,13 @@ class _BayesSurvival:
                 "pass the cluster ids (unknown levels are integrated over)."
             )
         if d.predictors:
-            check_X(
-                X[d.predictors] if set(d.predictors) <= set(X.columns) else X, columns=d.predictors
-            )
+            check_X(X, columns=d.predictors)
         warn_beyond_followup(h, self.max_time_, type(self).__name__)
         n = len(X)
         Z = (
-            ((X[d.predictors].to_numpy(dtype=float) - d.center) / d.scale)
+            (X[d.predictors].to_numpy(dtype=float) - d.center) / d.scale
             if d.predictors
-            else (np.zeros((n, 0)))
+            else np.zeros((n, 0))
         )
         S = self.idata_.posterior.sizes["chain"] * self.idata_.posterior.sizes["draw"]
         take = np.arange(S)
@@ -213,42 +220,59 @@ class _BayesSurvival:
             take = np.linspace(0, S - 1, int(max_draws)).round().astype(int)
         log_h0 = self._log_cumhaz0(h / d.time_scale)[take]
         base = np.broadcast_to(np.asarray(self._base_eta(), dtype=float), (S,))[take]
+        const = base + log_h0  # (s,)
         beta = _draws(self.idata_, "beta")[take] if d.predictors else np.zeros((len(take), 0))
-        eta = base[:, None] + beta @ Z.T + log_h0[:, None]  # log cumulative hazard, known part
-        var = np.zeros((len(take), n))
+        groups = []
         for g in d.groups:
             lookup = {lv: i for i, lv in enumerate(d.levels[g])}
             idx = np.array([lookup.get(v, -1) for v in X[g].astype(str)], dtype=np.int64)
-            seen = idx >= 0
-            u = _draws(self.idata_, f"u_{g}")[take]
-            eta[:, seen] += u[:, idx[seen]]
-            sigma = _draws(self.idata_, f"sigma_{g}")[take]
-            var[:, ~seen] += (sigma**2)[:, None]
+            slope = None
             if g in d.slopes:
                 cols = [d.predictors.index(c) for c in d.slopes[g]]
-                v = _draws(self.idata_, f"v_slope_{g}")[take]  # (S, L, q)
-                zc = Z[:, cols]  # (n, q)
-                eta[:, seen] += (
-                    np.einsum("slq,nq->sn", v[:, idx[seen]], zc[seen]) if seen.any() else 0.0
+                slope = (
+                    cols,
+                    _draws(self.idata_, f"v_slope_{g}")[take],  # (s, L, q)
+                    _draws(self.idata_, f"sigma_slope_{g}")[take] ** 2,  # (s, q)
                 )
-                ss = _draws(self.idata_, f"sigma_slope_{g}")[take] ** 2  # (S, q)
-                var[:, ~seen] += ss @ (zc[~seen] ** 2).T
-        risk = -np.expm1(-np.exp(eta))
-        need = var > 0
-        if need.any():
-            sd = np.sqrt(var[need])
-            e = eta[need]
-            surv = np.zeros_like(e)
-            for start in range(0, e.size, _CHUNK * 64):
-                sl = slice(start, start + _CHUNK * 64)
-                z = e[sl, None] + np.sqrt(2.0) * sd[sl, None] * _GH_X[None, :]
-                surv[sl] = np.exp(-np.exp(z)) @ _GH_W
-            risk[need] = 1.0 - surv
-        return np.clip(risk, 0.0, 1.0)
+            u = _draws(self.idata_, f"u_{g}")[take]
+            sigma2 = _draws(self.idata_, f"sigma_{g}")[take] ** 2
+            groups.append((idx, u, sigma2, slope))
+        step = max(1, _CHUNK * 1000 // max(len(take), 1))
+        for start in range(0, n, step):
+            rows = slice(start, min(start + step, n))
+            Zc = Z[rows]
+            eta = const[:, None] + beta @ Zc.T  # log cumulative hazard at the horizon
+            var = np.zeros_like(eta)
+            for idx_all, u, sigma2, slope in groups:
+                idx = idx_all[rows]
+                seen = idx >= 0
+                eta[:, seen] += u[:, idx[seen]]
+                var[:, ~seen] += sigma2[:, None]
+                if slope is not None:
+                    cols, v, ss = slope
+                    zc = Zc[:, cols]
+                    if seen.any():
+                        eta[:, seen] += np.einsum("slq,nq->sn", v[:, idx[seen]], zc[seen])
+                    var[:, ~seen] += ss @ (zc[~seen] ** 2).T
+            risk = -np.expm1(-np.exp(eta))
+            need = var > 0
+            if need.any():
+                sd = np.sqrt(var[need])
+                e = eta[need]
+                surv = np.empty_like(e)
+                for s0 in range(0, e.size, _CHUNK * 64):
+                    sl = slice(s0, s0 + _CHUNK * 64)
+                    z = e[sl, None] + np.sqrt(2.0) * sd[sl, None] * _GH_X[None, :]
+                    surv[sl] = np.exp(-np.exp(z)) @ _GH_W
+                risk[need] = 1.0 - surv
+            yield rows, np.clip(risk, 0.0, 1.0)
 
     def predict_risk(self, X: pd.DataFrame, horizon: float) -> np.ndarray:
         """Posterior mean absolute risk of event 1 by ``horizon`` days, one per row of ``X``."""
-        return self.risk_draws(X, horizon).mean(axis=0)
+        out = np.empty(len(X))
+        for rows, r in self._risk_chunks(X, horizon):
+            out[rows] = r.mean(axis=0)
+        return out
 
     def predict_risk_interval(
         self, X: pd.DataFrame, horizon: float, prob: float = 0.9
@@ -270,9 +294,11 @@ class _BayesSurvival:
         """
         if not 0 < prob < 1:
             raise ModelError(f"prob must lie in (0, 1), got {prob!r}.")
-        draws = self.risk_draws(X, horizon)
-        lo, hi = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-        return draws.mean(axis=0), lo, hi
+        mean, lo, hi = (np.empty(len(X)) for _ in range(3))
+        for rows, r in self._risk_chunks(X, horizon):
+            mean[rows] = r.mean(axis=0)
+            lo[rows], hi[rows] = np.quantile(r, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+        return mean, lo, hi
 
 
 class BayesWeibullPHModel(_BayesSurvival):
