@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +34,15 @@ def templates_dir() -> Path:
             "source tree (pip install -e .) or set EPI_REPORT_TEMPLATES to the reports/ folder."
         )
     return path
+
+
+def _includes(root: Path, kind: str) -> list[str]:
+    """Names of the generated ``kind/<name>.md`` files the templates include."""
+    names: list[str] = []
+    for path in sorted(root.glob("*.qmd")):
+        text = path.read_text(encoding="utf-8")
+        names += re.findall(rf"\{{\{{<\s*include\s+{kind}/([\w\-]+)\.md\s*>\}}\}}", text)
+    return names
 
 
 def _formats(formats: Sequence[str] | str) -> list[str]:
@@ -93,14 +103,23 @@ def build_report(
                 atomic_write_bytes(stage / src.name, src.read_bytes())
         say("report: tables and figures from the results bundle…")
         content = build_content(bundle, stage / "figures")
-        atomic_write_text(
-            stage / "_metadata.yml", yaml.safe_dump(content.metadata, sort_keys=False)
-        )
-        atomic_write_text(
-            stage / "_variables.yml", yaml.safe_dump(content.variables, sort_keys=False)
-        )
-        for name, text in content.parts.items():
-            atomic_write_text(stage / "parts" / f"{name}.md", text)
+        for problem in content.problems:
+            say(f"report: WARNING: part of the report not built: {problem}")
+        for kind, generated in (("parts", content.parts), ("tables", content.tables)):
+            for name in _includes(stage, kind):
+                generated.setdefault(
+                    name,
+                    "*Not shown: this part could not be formatted from the results bundle "
+                    "(a file is shaped unlike docs/BUNDLE.md; see the build messages).*\n",
+                )
+            for name, text in generated.items():
+                atomic_write_text(stage / kind / f"{name}.md", text)
+        for name, data in (
+            ("_metadata.yml", content.metadata),
+            ("_variables.yml", content.variables),
+        ):
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+            atomic_write_text(stage / name, text)
         if bundle.synthetic:
             atomic_write_text(
                 stage / "parts" / "banner.html",
@@ -108,8 +127,6 @@ def build_report(
                 "clinical inference.</strong> This report was produced from epi's synthetic "
                 "population; its numbers say nothing about real patients.</div>\n",
             )
-        for name, text in content.tables.items():
-            atomic_write_text(stage / "tables" / f"{name}.md", text)
         index = [
             {"name": f.name, "svg": f"figures/{f.svg.name}", "png": f"figures/{f.png.name}",
              "caption": f.caption, "alt": f.alt}

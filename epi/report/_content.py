@@ -87,6 +87,7 @@ class Content:
     parts: dict[str, str] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
     figures: list[FigureFile] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
 
 def horizon_text(days: Any) -> str:
@@ -117,6 +118,16 @@ def _code_lists(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
         for i, v in enumerate(node):
             out += _code_lists(v, f"{path}[{i}]")
     return out
+
+
+def _as_records(obj: Any) -> list[dict[str, Any]]:
+    """Records from a list of dicts or a dict of equally long lists (column form)."""
+    if isinstance(obj, list):
+        return [r for r in obj if isinstance(r, dict)]
+    if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):
+        keys = list(obj)
+        return [dict(zip(keys, vals, strict=True)) for vals in zip(*obj.values(), strict=True)]
+    return []
 
 
 def _int(value: Any) -> str:
@@ -1112,7 +1123,7 @@ class _Builder:
                 for key, label in VALIDATIONS.items():
                     m = vals.get(key)
                     if m is None:
-                        reason = reasons.get(key, "absent")
+                        reason = reasons.get(key, "not in the results bundle")
                         rows.append(
                             [
                                 arm,
@@ -1136,7 +1147,10 @@ class _Builder:
             )
 
     def calibration(self) -> None:
-        curves = records(self.b.get("calibration"), "curves")
+        curves = [
+            {**c, "points": _as_records(c.get("points")), "groups": _as_records(c.get("groups"))}
+            for c in records(self.b.get("calibration"), "curves")
+        ]
         if not curves:
             self.part("calibration", not_performed("Calibration plots", self.absent("calibration")))
             self.table(
@@ -1601,8 +1615,19 @@ class _Builder:
             self.declarations,
             self.reproducibility,
             self.checklist,
+            self.later_issues,
         ):
-            step()
+            try:
+                step()
+            except ReportError:
+                raise
+            except (TypeError, KeyError, AttributeError, ValueError, IndexError) as exc:
+                # A bundle file shaped unlike docs/BUNDLE.md: show the rest of the report and
+                # mark this part (build_report fills its includes with a visible note).
+                self.c.problems.append(f"{step.__name__}: {type(exc).__name__}: {exc}")
+        return self.c
+
+    def later_issues(self) -> None:
         comp = self.b.section("comparisons")
         self.generic(
             "added_value",
@@ -1624,7 +1649,6 @@ class _Builder:
             if self.b.section("notes")
             else "no note variables are registered in the protocol (`notes` is not set)",
         )
-        return self.c
 
 
 #: Section ids of the report templates and their titles (for links in the checklist).

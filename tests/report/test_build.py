@@ -208,3 +208,26 @@ def test_quarto_requested_without_quarto_is_an_error(
     monkeypatch.setattr(_render.shutil, "which", lambda _name: None)
     with pytest.raises(ReportError, match="no `quarto` binary is on PATH"):
         _render.render(built["html"].parent, ["html"], use_quarto=True)
+
+
+def test_a_file_shaped_unlike_bundle_md_is_flagged_not_fatal(fresh_run: Path) -> None:
+    perf = json.loads((fresh_run / "results" / "performance.json").read_text())
+    perf["arms"] = ["gp_only", "cross_sector"]  # a list where a mapping is expected
+    (fresh_run / "results" / "performance.json").write_text(json.dumps(perf))
+    cal = json.loads((fresh_run / "results" / "calibration.json").read_text())
+    for curve in cal["curves"]:  # column form instead of records: still understood
+        pts = curve["points"]
+        curve["points"] = {k: [p[k] for p in pts] for k in pts[0]}
+    (fresh_run / "results" / "calibration.json").write_text(json.dumps(cal))
+    messages: list[str] = []
+    out = build_report(fresh_run, ("html",), progress=messages.append)
+    html = html_text(out["html"])
+    assert any("WARNING: part of the report not built: abstract" in m for m in messages)
+    assert "Not shown: this part could not be formatted from the results bundle" in html
+    assert '<figure id="fig-calibration">' in html
+
+
+def test_fixture_bundles_build_without_warnings(fresh_run: Path) -> None:
+    messages: list[str] = []
+    build_report(fresh_run, (), progress=messages.append)
+    assert not [m for m in messages if "WARNING" in m or "without a target" in m]
