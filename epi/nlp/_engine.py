@@ -133,8 +133,8 @@ def annotate(pack: Pack, text: str, sentences: list[SentenceTokens]) -> list[Men
     xm = pack.context_matcher
     out: list[Mention] = []
     for sent in sentences:
-        lemmas = [x.lower() for x in sent.lemmas]
         lowers = [x.lower() for x in sent.texts]
+        lemmas = [x if x.islower() else x.lower() for x in sent.lemmas]
         targets = cm.match(lemmas, lowers, sent.texts, use_fuzzy=True)
         if not targets:
             continue

@@ -183,15 +183,25 @@ class EpiLemmatizer(ProcessorVariant):
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.lemmatizer = load_pack(config.get("pack", "da")).lemmatizer
+        self._cache: dict[str, str] = {}  # lemma of a form not at a sentence start
 
     def process(self, document: sdoc.Document) -> sdoc.Document:
         """Set ``lemma`` on every word."""
         lemma = self.lemmatizer.lemma
+        cache = self._cache
         for sent in document.sentences:
-            first = True
-            for word in sent.words:
-                word.lemma = lemma(word.text, first)
-                first = False
+            words = sent.words
+            if not words:
+                continue
+            words[0].lemma = lemma(words[0].text, True)
+            for word in words[1:]:
+                text = word.text
+                hit = cache.get(text)
+                if hit is None:
+                    hit = lemma(text, False)
+                    if len(cache) < 500_000:
+                        cache[text] = hit
+                word.lemma = hit
         return document
 
 
