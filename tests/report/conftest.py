@@ -17,10 +17,16 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_bundle(tmp_path_factory.mktemp("run") / "20261125T100000Z")
 
 
+BUILD_MESSAGES: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def built(bundle_dir: Path) -> dict[str, Path]:
-    """The report of ``bundle_dir`` rendered to HTML and PDF (built once per session)."""
-    return build_report(bundle_dir, ("html", "pdf"))
+    """The report of ``bundle_dir`` rendered to HTML and PDF (built once per session).
+
+    Its progress messages are kept in ``BUILD_MESSAGES``.
+    """
+    return build_report(bundle_dir, ("html", "pdf"), progress=BUILD_MESSAGES.append)
 
 
 @pytest.fixture(scope="session")
