@@ -253,3 +253,16 @@ def test_evaluate_on_own_gold_file(tmp_path: Path) -> None:
     res = evaluate(gold, "da", tmp_path / "o")
     assert res["concept_micro"]["f1"] == 1.0
     assert res["attributes"]["family"]["f1"] == 1.0
+
+
+def test_agreement_command(tmp_path: Path, capsys) -> None:
+    notes = [{"id": "1", "text": "x" * 20, "mentions": [_m(0, 5, "cough", negated=True)]}]
+    a = _write(tmp_path / "a.jsonl", notes)
+    b = _write(tmp_path / "b.jsonl", notes)
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="cmd"))
+    args = parser.parse_args(["nlp", "agreement", str(a), str(b)])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "notes: 1  paired mentions: 1  span F1: 1.000" in out
+    assert "kappa negated       1.000" in out

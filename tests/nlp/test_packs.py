@@ -126,3 +126,36 @@ def test_custom_pack_folder_is_used(tmp_path: Path) -> None:
         fh.write("  - {concept: nausea, type: symptom, literals: [kvalme]}\n")
     mentions = process_text("Ingen kvalme.", str(folder))
     assert [(m.concept, m.negated) for m in mentions] == [("nausea", True)]
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    folder = _copy_pack(tmp_path)
+    with (folder / "sections.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("headings: []\n")
+    with pytest.raises(
+        RuleError, match=r"unknown key 'headings' at headings; allowed keys: sections"
+    ):
+        load_pack(folder)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Patient denies chest pain.", [("chest pain", "chest_pain", True, False, "patient")]),
+        ("History of heart failure.", [("heart failure", "heart_failure", False, True, "patient")]),
+        ("Mother had CHF.", [("CHF", "heart_failure", False, False, "family")]),
+        (
+            "No edema but has cough.",
+            [
+                ("edema", "oedema", True, False, "patient"),
+                ("cough", "cough", False, False, "patient"),
+            ],
+        ),
+    ],
+)
+def test_english_pack(text: str, expected: list[tuple[str, str, bool, bool, str]]) -> None:
+    got = [
+        (text[m.start : m.end], m.concept, m.negated, m.historical, m.experiencer)
+        for m in process_text(text, "en")
+    ]
+    assert got == expected
