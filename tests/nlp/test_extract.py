@@ -140,3 +140,11 @@ def test_note_variables_default_concepts_and_errors() -> None:
         note_variables(m, index, 0)
     with pytest.raises(NLPError, match=r"mentions table lacks column\(s\) experiencer"):
         note_variables(m.drop(columns="experiencer"), index, 30)
+
+
+def test_no_notes_gives_empty_typed_table() -> None:
+    m = extract_mentions(_notes([]))
+    assert list(m.columns) == list(MENTION_COLUMNS)
+    assert len(m) == 0
+    assert m["negated"].dtype == bool
+    assert m.attrs["nlp_summary"]["notes"] == 0
