@@ -1496,18 +1496,22 @@ class _Builder:
             self.table("amendments", "The protocol has no amendments.")
 
     def declarations(self) -> None:
-        self.part(
-            "data_sharing",
-            (
-                "The data are synthetic and can be regenerated exactly from the protocol (seed and "
-                "size) with `epi run`."
-                if self.b.synthetic
-                else "Person-level data cannot be shared under Danish law; access is possible "
+        if self.b.synthetic:
+            access = (
+                "The data are synthetic and can be regenerated exactly from the protocol (seed "
+                "and size) with `epi run`."
+            )
+        else:
+            access = (
+                "Person-level data cannot be shared under Danish law; access is possible "
                 "through the data custodians. [For the authors: name the custodians and access "
                 "route.]{.author-input}"
             )
-            + " The aggregated results bundle (this report's only input, free of person-level "
-            "values) and the exported model specifications can be shared.",
+        self.part(
+            "data_sharing",
+            f"**Data sharing.** {access} The aggregated results bundle (this report's only "
+            "input, free of person-level values) and the exported model specifications can be "
+            "shared.",
         )
 
     def reproducibility(self) -> None:
