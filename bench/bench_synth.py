@@ -27,7 +27,7 @@ _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter(); c0 = time.process_time()
 from epi.data.synth import generate
-out = generate(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3])
+out = generate(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], workers=2)
 wall = time.perf_counter() - t0; cpu = time.process_time() - c0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 man = json.loads((out / "manifest.json").read_text())

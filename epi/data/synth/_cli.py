@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from epi.data.synth._generate import generate
@@ -13,7 +14,7 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr)
 
-    out = generate(args.persons, args.seed, args.out, progress=say)
+    out = generate(args.persons, args.seed, args.out, progress=say, workers=args.workers)
     print(f"synthetic data (synthetic=true): {args.persons:,} persons, seed {args.seed} -> {out}")
     return 0
 
@@ -36,5 +37,11 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--persons", type=int, default=20_000, help="number of adults (default 20000)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes (default: up to 2); the output does not depend on it",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=_run)

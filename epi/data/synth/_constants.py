@@ -12,7 +12,7 @@ import numpy as np
 GENERATOR_VERSION = "1.0.0"
 
 #: Persons simulated together (memory and row groups scale with this).
-CHUNK_PERSONS = 25_000
+CHUNK_PERSONS = 10_000
 
 #: Calendar: data run 2015-01-01 .. 2024-12-31. Internal time is days since START.
 START_YEAR = 2015
@@ -116,14 +116,18 @@ SKS_OF = {
     DEM: ["DF039", "DF009", "DF019"],
 }
 
-#: ICPC codes of acute GP problems that carry no chronic condition.
+#: ICPC codes of acute GP problems that carry no chronic condition, with relative
+#: frequencies (the generator's assumption: infections and musculoskeletal first).
+ICPC_ACUTE_WEIGHT = np.array(
+    [14, 10, 8, 6, 6, 5, 9, 5, 4, 7, 5, 4, 3, 3, 2, 3, 6, 2, 2, 3], dtype=float
+)
 ICPC_ACUTE = np.array(
     [
         "R74",
         "U71",
         "L03",
         "R05",
-        "A04",
+        "A03",
         "N01",
         "L02",
         "S18",
@@ -138,7 +142,7 @@ ICPC_ACUTE = np.array(
         "L15",
         "T93",
         "K95",
-        "N17",
+        "H71",
     ]
 )
 

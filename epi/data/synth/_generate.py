@@ -143,7 +143,7 @@ def generate(
     out_dir: str | Path,
     *,
     progress: Callable[[str], None] | None = None,
-    workers: int | None = None,
+    workers: int = 1,
     chunk_persons: int = CHUNK_PERSONS,
 ) -> Path:
     """Write a synthetic North Denmark Region population with its truth.
@@ -160,9 +160,10 @@ def generate(
         ``note_mentions.parquet``) and ``manifest.json``.
     progress : callable, optional
         Called with a one-line message after each chunk.
-    workers : int, optional
-        Processes building chunks of 25,000 persons in parallel (default: up to
-        2 CPU cores). The output does not depend on it.
+    workers : int
+        Processes building chunks in parallel (output does not depend on it).
+        Above 1, worker processes are *spawned*: call from code guarded by
+        ``if __name__ == "__main__":`` (the ``epi`` command is).
     chunk_persons : int
         Persons simulated together (memory scales with it). Part of the
         random design: a different value gives a different population.
@@ -187,9 +188,7 @@ def generate(
     if not 100 <= size <= 200_000:
         raise DataError(f"synthetic data: chunk_persons must be 100..200,000, got {size}")
     n_chunks = (persons + size - 1) // size
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1)
-    workers = max(1, min(int(workers), n_chunks))
+    workers = max(1, min(int(workers), n_chunks, os.cpu_count() or 1))
     meta = {"seed": str(seed), "persons": str(persons)}
     jobs = [(seed, ci, persons, size) for ci in range(n_chunks)]
     with TableSink(out, meta) as sink, ExitStack() as stack:

@@ -34,6 +34,7 @@ from epi.data.synth._constants import (
     HF,
     HTN,
     ICPC_ACUTE,
+    ICPC_ACUTE_WEIGHT,
     ICPC_OF,
     LABS,
     MUNI_CODES,
@@ -59,7 +60,10 @@ Table = dict[str, np.ndarray]
 
 #: Home care threshold on the home-care score (frailty + propensity); tuned so
 #: that ~12 % of 65+ and ~28 % of 80+ receive home care [S31,S47].
-HOME_CARE_THRESHOLD = 1.55
+HOME_CARE_THRESHOLD = 1.4
+#: Extra age term of the home-care score (per 10 years from 75): need rises with age
+#: beyond frailty (living alone, widowhood).
+HOME_CARE_AGE = 0.3
 
 
 #: Ids of a chunk are ``chunk * ID_BLOCK + 1, 2, ...``: unique over the population
@@ -365,7 +369,8 @@ def gp_tables(
     keys = np.where(kn, rng.random(kn.shape), -1.0)
     pick = keys.argmax(1)
     icpc = np.array([ICPC_OF[k] for k in range(len(CONDITIONS))])
-    code = np.where(use_chronic, icpc[pick], _pick(rng, ICPC_ACUTE, n))
+    acute = rng.choice(ICPC_ACUTE, size=n, p=ICPC_ACUTE_WEIGHT / ICPC_ACUTE_WEIGHT.sum())
+    code = np.where(use_chronic, icpc[pick], acute)
     k87 = (pick == HTN) & (kn[:, CKD] | kn[:, HF]) & (rng.random(n) < 0.5)
     code = np.where(use_chronic & k87, "K87", code)
     d_rows = [np.flatnonzero(coded)]
@@ -874,7 +879,13 @@ def home_care_score(ch: Chunk, region: Region, person: np.ndarray, day: np.ndarr
     Uses nothing that enters the heart-failure hazard (the nil block).
     """
     _, muni = practice_at(ch, person, day)
-    return frailty_at(ch, person, day) + 0.6 * ch.traits.care[person] + region.muni_service[muni]
+    age10 = (ch.age_at(day, person) - 75.0) / 10.0
+    return (
+        frailty_at(ch, person, day)
+        + 0.6 * ch.traits.care[person]
+        + region.muni_service[muni]
+        + HOME_CARE_AGE * age10
+    )
 
 
 def municipal_tables(
@@ -914,9 +925,9 @@ def municipal_tables(
     sc = home_care_score(ch, region, pr, wk)
     # hours/week: mean ~3.2, two thirds below 2 h [S31]
     base = np.exp(
-        np.log(0.9)
+        np.log(0.75)
         + 0.9 * (sc - HOME_CARE_THRESHOLD)
-        + 0.8 * np.random.default_rng([int(ch.first), 97]).standard_normal(ch.n)[pr]
+        + 1.35 * np.random.default_rng([int(ch.first), 97]).standard_normal(ch.n)[pr]
     )
     hours = base * np.exp(0.12 * rng.standard_normal(pr.size))
     practical = np.round(np.clip(0.25 + 0.25 * (sc > HOME_CARE_THRESHOLD + 0.5), 0.25, 1.0) * 4) / 4

@@ -320,9 +320,45 @@ def truth_document(region: Region, persons: int, seed: int) -> dict[str, Any]:
             "frailty, antibiotics after coded infections",
             "hosp_diagnoses": "A-diagnosis by admission theme (COPD, falls, frailty, AF, T2D, "
             "CKD, general) and B-diagnoses of true conditions (70 % on admissions)",
-            "muni": "home care when frailty + 0.6*propensity + municipality level > 1.55; "
-            "hours, FSIII levels, nursing and falls rise with the same score",
-            "notes": "finding mentions drawn from the latent state (see notes.concept_drivers)",
+            "muni": "home care when frailty + 0.6*propensity + municipality level + 0.3*age10 "
+            "> 1.4; hours, FSIII levels, nursing and falls rise with the same score",
+            "notes": "finding mentions drawn from the latent state (see notes below)",
+        },
+        "notes": {
+            "concept_drivers": {
+                "form": "P(affirmed mention of a concept in a note) = logistic(driver + sector "
+                "shift); otherwise a pertinent negative (18 % for dyspnoea, oedema, chest pain "
+                "outside municipal notes, else 5 %) or an uncertain mention (1.2 %; suspected "
+                "heart failure 15 % when cardio > 0.8 without heart failure)",
+                "dyspnoea": "-3.2 + 0.6*cardio + 1.9*HF + 1.7*COPD",
+                "oedema": "-3.6 + 0.4*cardio + 2.1*HF + 0.6*CKD",
+                "fatigue": "-3.0 + 0.8*frailty + 0.9*HF + 0.4*CKD",
+                "dizziness": "-3.4 + 0.7*frailty + 0.6*AF",
+                "fall": "-3.6 + 1.0*frailty",
+                "weight_loss": "-4.0 + 0.7*frailty + 0.6*COPD",
+                "confusion": "-4.2 + 2.6*dementia + 0.4*frailty",
+                "chest_pain": "-3.6 + 0.6*cardio + 0.5*AF",
+                "cough": "-3.0 + 1.7*COPD + 0.3*HF",
+                "reduced_appetite": "-3.7 + 0.8*frailty + 0.7*dementia",
+                "loneliness": "-3.6 + 1.2*loneliness + 0.3*frailty (never coded anywhere)",
+                "heart_failure": "affirmed only with true heart failure",
+                "sector_shift": "municipal +0.9 for fall, confusion, loneliness, appetite, "
+                "fatigue; hospital +0.5 for dyspnoea, oedema, confusion; epikriser of HF, COPD, "
+                "fall, confusion and chest-pain admissions favour their findings",
+            },
+            "other_contexts": "hypothetical (35 % of GP notes, 50 % of admissions' "
+            "epikriser), historical (~8 %), family (7 % GP, 3 % hospital; mostly heart "
+            "failure), other person (1 %); a typo hits 3 % of finding words and the gold span "
+            "is the misspelt text",
+            "only_in_notes": [
+                "loneliness",
+                "fatigue",
+                "dizziness",
+                "weight_loss",
+                "reduced_appetite",
+            ],
+            "measurements": "blood_pressure (BT 145/90) and ejection_fraction (EF 35 %) are in "
+            "the gold table as concept only (attributes default)",
         },
         "protocols": {
             "acute_admission_65plus": {
