@@ -267,7 +267,8 @@ class _Builder:
                 else "Cohort summary: " + self.absent("summary") + "."
             ),
             "",
-            f"**Outcome.** {escape(out.get('name', 'outcome'))} by {self.horizon}; "
+            "**Outcome.** "
+            f"{escape(str(out.get('name', 'outcome')).replace('_', ' '))} by {self.horizon}; "
             + (
                 f"{self.count(events.get('outcome'))} outcome events and "
                 f"{self.count(events.get('competing'))} competing deaths."
@@ -316,8 +317,8 @@ class _Builder:
         )
         lines += [
             "",
-            "**Conclusion.** [For the authors: interpret the results above; epi does not draw "
-            "conclusions.]{.author-input}",
+            "**Conclusion.** [*For the authors: interpret the results above; epi does not draw "
+            "conclusions.*]{.author-input}",
             "",
             "**Registration.** "
             f"{escape(b.section('study', 'registration_id') or 'not registered')};"
@@ -343,8 +344,8 @@ class _Builder:
             + f"**Target population and intended use.** The models estimate, for {pop} "
             "at the index date, the absolute risk of "
             f"{escape(str(out.get('name', 'the outcome')).replace('_', ' '))}"
-            f" within {self.horizon}. [For the authors: where in the care pathway the risk is "
-            "meant to be used and by whom (TRIPOD+AI 3b).]{.author-input}\n\n"
+            f" within {self.horizon}. [*For the authors: where in the care pathway the risk is "
+            "meant to be used and by whom (TRIPOD+AI 3b).*]{.author-input}\n\n"
             "**Objectives.** This is a development study with internal validation. It (i) "
             "develops prognostic models for the outcome, (ii) estimates their performance with "
             "internal validation, and (iii) compares feature-set arms"
@@ -370,8 +371,8 @@ class _Builder:
             text = (
                 f"The data are routine-care tables read from {code(src.get('path', '?'))} "
                 "and checked against epi's data specifications (`data_specs/`). "
-                "[For the authors: the data custodians, why these data were chosen and how "
-                "representative they are (TRIPOD+AI 5a).]{.author-input}"
+                "[*For the authors: the data custodians, why these data were chosen and how "
+                "representative they are (TRIPOD+AI 5a).*]{.author-input}"
             )
         acc = (
             f"Participants enter at a fixed index date {index.get('date')}"
@@ -1504,8 +1505,8 @@ class _Builder:
         else:
             access = (
                 "Person-level data cannot be shared under Danish law; access is possible "
-                "through the data custodians. [For the authors: name the custodians and access "
-                "route.]{.author-input}"
+                "through the data custodians. [*For the authors: name the custodians and access "
+                "route.*]{.author-input}"
             )
         self.part(
             "data_sharing",

@@ -108,6 +108,8 @@ def preprocess(root: Path, target: str, main: str = "report.qmd") -> tuple[str, 
     # The pandoc paths draw the synthetic-data banner themselves: before the
     # title in HTML (parts/banner.html) and on every page in the Typst template.
     text = _BANNER.sub("", text)
+    if target == "typst":  # places left for the authors: highlighted in the PDF too
+        text = text.replace("]{.author-input}", "]{.mark}")
     numbers: dict[str, str] = {}
 
     def figure(match: re.Match[str]) -> str:

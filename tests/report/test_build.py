@@ -66,6 +66,7 @@ def test_report_is_stamped_and_synthetic_runs_carry_the_banner(
     assert html.index("Synthetic data: not for clinical inference") < html.index("<h1")
     typ = (built["html"].parent / "report.typ").read_text()
     assert "SYNTHETIC DATA — NOT FOR CLINICAL INFERENCE" in typ and fingerprint in typ
+    assert "#highlight[#emph[For the authors (TRIPOD+AI 17)" in typ
 
 
 def test_absent_analyses_are_marked_not_performed(built: dict[str, Path]) -> None:
