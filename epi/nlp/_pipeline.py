@@ -307,8 +307,7 @@ def build_pipeline(
             lang,
             dir=str(root),
             processors={
-                "tokenize": "default",
-                "mwt": "default",
+                "tokenize": "default",  # Stanza adds mwt itself where the language has it
                 "pos": "default",
                 "lemma": "default",
                 "depparse": "default",
