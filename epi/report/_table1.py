@@ -159,9 +159,11 @@ def _smd(table: pd.DataFrame, col: str, labels: list[str]) -> float | None:
             continue
         for v in rows[c]:
             try:
-                values.append(abs(float(v)))
+                x = abs(float(v))
             except (TypeError, ValueError):
                 continue
+            if np.isfinite(x):
+                values.append(x)
     return round(max(values), 3) if values else None
 
 

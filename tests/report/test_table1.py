@@ -120,3 +120,32 @@ def test_default_groups_need_the_outcome_columns() -> None:
     with pytest.raises(ReportError, match=r"lacks column\(s\) \['event'\]"):
         table1_groups(pd.DataFrame({"duration": [1.0, 2.0]}, index=idx),
                       pd.DataFrame({"gp__x": [np.nan, 1]}, index=idx), 365)  # fmt: skip
+
+
+def test_awkward_columns_are_summarised_and_json_safe() -> None:
+    rng = np.random.default_rng(0)
+    n = 300
+    idx = pd.Index([f"q{i}" for i in range(n)], name="person_id")
+    features = pd.DataFrame(
+        {
+            "demo__age": rng.normal(70, 5, n),
+            "gp__all_missing": np.full(n, np.nan),
+            "gp__constant": np.zeros(n, dtype=int),
+            "hosp__nullable": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+            "muni__flag": rng.random(n) < 0.2,
+            "demo__region": rng.choice(["North", "South", "Capital"], n),
+        },
+        index=idx,
+    )
+    features.loc[idx[:10], "hosp__nullable"] = pd.NA
+    cohort = pd.DataFrame(
+        {"duration": rng.uniform(1, 700, n), "event": rng.integers(0, 3, n)}, index=idx
+    )
+    out = make_table1(cohort, features, table1_groups(cohort, features, 365), 5)
+    json.dumps(out, allow_nan=False)  # strict JSON: no NaN anywhere
+    levels = {(r["feature"], r["level"]) for r in out["rows"]}
+    assert {
+        ("demo__region", "North"),
+        ("hosp__nullable", "Missing"),
+        ("muni__flag", "yes"),
+    } <= levels
