@@ -79,11 +79,11 @@ def _digests(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    a = _digests(generate(600, 3, tmp_path / "a", workers=1, chunk_persons=300))
+    a = _digests(generate(400, 3, tmp_path / "a", workers=1, chunk_persons=200))
     # another process, string-hash seed and worker count must write the same bytes
     code = (
         "import sys\nfrom epi.data.synth import generate\nif __name__ == '__main__':\n"
-        "    generate(600, 3, sys.argv[1], workers=2, chunk_persons=300)"
+        "    generate(400, 3, sys.argv[1], workers=2, chunk_persons=200)"
     )
     subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "b")],
@@ -92,7 +92,7 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     b = _digests(tmp_path / "b")
-    c = _digests(generate(600, 4, tmp_path / "c", workers=1, chunk_persons=300))
+    c = _digests(generate(400, 4, tmp_path / "c", workers=1, chunk_persons=200))
     assert a == b
     assert len(a) == len(TABLES) + 5  # + manifest, truth.json, risk, person_years, mentions
     assert a["persons.parquet"] != c["persons.parquet"]
@@ -124,11 +124,27 @@ def test_bad_arguments_are_named(tmp_path: Path, persons: object, seed: object, 
     assert not (tmp_path / "x").exists()
 
 
+def test_chunk_size_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"chunk_persons must be 100\.\.200,000"):
+        generate(100, 1, tmp_path / "x", chunk_persons=5)
+
+
 def test_cli_writes_the_population(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="epi")
     add_commands(parser.add_subparsers())
     args = parser.parse_args(
-        ["synth", "--persons", "300", "--seed", "2", "--out", str(tmp_path / "d"), "--quiet"]
+        [
+            "synth",
+            "--persons",
+            "300",
+            "--seed",
+            "2",
+            "--out",
+            str(tmp_path / "d"),
+            "--quiet",
+            "--workers",
+            "1",
+        ]
     )
     assert args.func(args) == 0
     assert "synthetic=true" in capsys.readouterr().out
