@@ -29,6 +29,7 @@ from epi.cohort import lit
 from epi.features._common import (
     SetContext,
     code_pred,
+    fetch_per_person,
     in_window_sql,
     indicator_columns,
     stage_events,
@@ -120,30 +121,28 @@ def gp_features(
             cols.append(f"MAX(CASE WHEN {code_pred(cl)} AND {active} THEN 1 ELSE 0 END) "
                         f"AS {p}drug_{name}")
         cols.append(f"COUNT(DISTINCT CASE WHEN {active} THEN s.code END) AS {p}n_drugs")
-        main = con.execute(
-            f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id"
-        ).df().set_index("person_id")
+        out = fetch_per_person(
+            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id",
+            persons)
         slope_days = int(ctx.option("lab_slope_min_days", 90))
-        lab_frame = _labs(con, t, labs, lb, p, slope_days) if labs else pd.DataFrame()
-    out = main.reindex(persons)
+        lab_frame = _labs(con, t, labs, lb, p, slope_days, persons) if labs else None
     counts = [c for c in out.columns if c != f"{p}days_since_contact"]
     out[counts] = out[counts].fillna(0).astype(np.int64)
     out[f"{p}days_since_contact"] = out[f"{p}days_since_contact"].fillna(lb).astype(float)
     out[f"{p}polypharmacy"] = (out[f"{p}n_drugs"] >= poly).astype(np.int64)
-    if labs:
-        lab_frame = lab_frame.reindex(persons)
+    if lab_frame is not None:
         for name in labs:
             n = f"{p}lab_{name}_n"
             lab_frame[n] = lab_frame[n].fillna(0).astype(np.int64)
             lab_frame[f"{p}lab_{name}_missing"] = (lab_frame[n] == 0).astype(np.int64)
-        out = out.join(lab_frame)
+        out = pd.concat([out, lab_frame], axis=1)
     out.index.name = "person_id"
     return out
 
 
 def _labs(
     con: duckdb.DuckDBPyConnection, table: str, labs: dict[str, list[str]], lookback: int,
-    p: str, slope_min_days: int,
+    p: str, slope_min_days: int, persons: pd.Index,
 ) -> pd.DataFrame:
     """Last, mean, slope per year and count of each lab in the look-back, one row a person."""
     name_of = " ".join(
@@ -153,8 +152,11 @@ def _labs(
     all_codes = ", ".join(lit(c) for codes in labs.values() for c in codes)
     value = ("COALESCE(s.value_num, TRY_CAST(REGEXP_REPLACE(s.value_text, '[<>=]', '') "
              "AS DOUBLE))")
-    long = con.execute(
-        f"""WITH l AS (
+    wide = ", ".join(
+        f"MAX(CASE WHEN lab = {lit(name)} THEN {stat} END) AS {p}lab_{name}_{stat}"
+        for name in labs for stat in ("last", "mean", "slope", "n")
+    )
+    sql = f"""WITH l AS (
             SELECT s.person_id, CASE {name_of} END AS lab, {value} AS v, s.days_before, s.time
             FROM {table} s
             WHERE s.vocabulary = 'NPU' AND s.code IN ({all_codes}) AND s.days_before <= {lookback}
@@ -162,19 +164,13 @@ def _labs(
             SELECT l.*, ROW_NUMBER() OVER (PARTITION BY person_id, lab
                                            ORDER BY time DESC, v DESC) AS rn
             FROM l WHERE v IS NOT NULL
+        ), g AS (
+            SELECT person_id, lab, MAX(CASE WHEN rn = 1 THEN v END) AS last, AVG(v) AS mean,
+                   CASE WHEN MAX(days_before) - MIN(days_before) >= {slope_min_days}
+                        THEN REGR_SLOPE(v, -days_before / 365.25) END AS slope,
+                   COUNT(*) AS n
+            FROM r GROUP BY person_id, lab
         )
-        SELECT person_id, lab, MAX(CASE WHEN rn = 1 THEN v END) AS last, AVG(v) AS mean,
-               CASE WHEN MAX(days_before) - MIN(days_before) >= {slope_min_days}
-                    THEN REGR_SLOPE(v, -days_before / 365.25) END AS slope, COUNT(*) AS n
-        FROM r GROUP BY person_id, lab"""
-    ).df()
-    wide = long.pivot(index="person_id", columns="lab", values=["last", "mean", "slope", "n"])
-    columns: dict[str, pd.Series] = {}
-    for name in labs:
-        for stat in ("last", "mean", "slope", "n"):
-            key = (stat, name)
-            columns[f"{p}lab_{name}_{stat}"] = (
-                wide[key].astype(float) if key in wide.columns
-                else pd.Series(np.nan, index=wide.index)
-            )
-    return pd.DataFrame(columns, index=wide.index)
+        SELECT person_id, {wide} FROM g GROUP BY person_id"""
+    out = fetch_per_person(con, sql, persons)
+    return out.astype(float)

@@ -27,6 +27,7 @@ import pandas as pd
 from epi.features._common import (
     SetContext,
     code_pred,
+    fetch_per_person,
     in_window_sql,
     indicator_columns,
     stage_events,
@@ -94,25 +95,26 @@ def hospital_features(
             ]
         cols.append(f"MIN(CASE WHEN {contact} AND {adm} AND {in_window_sql((-lb, 0))} "
                     f"THEN s.days_before END) AS {p}days_since_admission")
-        main = con.execute(
-            f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id"
-        ).df().set_index("person_id")
+        main = fetch_per_person(
+            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id",
+            persons)
         if indicators:
             # codes on contacts that ended before the index date (or with no contact)
             ind_cols = ", ".join(
                 f"MAX(CASE WHEN {code_pred(cl)} THEN 1 ELSE 0 END) AS {p}{name}"
                 for name, cl in indicators.items()
             )
-            ind = con.execute(
+            ind = fetch_per_person(
+                con,
                 f"""SELECT s.person_id, {ind_cols}
                 FROM {t} s LEFT JOIN {t} c ON c.person_id = s.person_id AND c.ref = s.ref
                      AND c.source = 'hosp_contacts'
                 WHERE s.vocabulary = 'SKS' AND {in_window_sql((-lb, 0))}
                   AND (c.person_id IS NULL OR c.value_num < c.days_before_exact)
-                GROUP BY s.person_id"""
-            ).df().set_index("person_id")
-            main = main.join(ind, how="outer")
-    out = main.reindex(persons)
+                GROUP BY s.person_id""",
+                persons)
+            main = pd.concat([main, ind], axis=1)
+    out = main
     since = f"{p}days_since_admission"
     for col in out.columns:
         if col == since:

@@ -26,6 +26,7 @@ import pandas as pd
 from epi.features._common import (
     SetContext,
     code_pred,
+    fetch_per_person,
     in_window_sql,
     indicator_columns,
     stage_events,
@@ -88,14 +89,15 @@ def municipal_features(
             f"MAX(CASE WHEN {code_pred(cl)} AND {in_lb} THEN 1 ELSE 0 END) AS {p}{name}"
             for name, cl in indicators.items()
         ]
-        main = con.execute(
-            f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id"
-        ).df().set_index("person_id")
+        main = fetch_per_person(
+            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id",
+            persons)
         area_cols = ", ".join(
             f"MAX(CASE WHEN area = '{a}' THEN level END) AS {p}fsiii_{a.lower()}"
             for a in FSIII_AREAS
         )
-        fsiii = con.execute(
+        fsiii = fetch_per_person(
+            con,
             f"""WITH latest AS (
                 SELECT s.person_id, SUBSTR(s.code, 1, 2) AS area, s.value_num AS level,
                        ROW_NUMBER() OVER (PARTITION BY s.person_id, s.code
@@ -103,9 +105,9 @@ def municipal_features(
                 FROM {t} s WHERE s.vocabulary = 'FSIII' AND {in_lb}
             )
             SELECT person_id, 1 AS {p}fsiii_assessed, {area_cols}
-            FROM latest WHERE rn = 1 AND level <= 4 GROUP BY person_id"""
-        ).df().set_index("person_id")
-    out = main.join(fsiii, how="outer").reindex(persons)
+            FROM latest WHERE rn = 1 AND level <= 4 GROUP BY person_id""",
+            persons)
+    out = pd.concat([main, fsiii], axis=1)
     for col in out.columns:
         if col.endswith("_h"):
             out[col] = out[col].fillna(0.0).astype(float)

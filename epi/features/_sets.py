@@ -13,7 +13,13 @@ import pandas as pd
 from epi.cohort import Cohort
 from epi.cohort._sql import check_code_lists_in_store, store_vocabularies
 from epi.exceptions import CohortError
-from epi.features._common import COHORT_VIEW, SetContext, check_times_before_index
+from epi.features._common import (
+    COHORT_VIEW,
+    EVENTS_VIEW,
+    SetContext,
+    check_times_before_index,
+    prestage_events,
+)
 from epi.features._demographics import demographic_features
 from epi.features._gp import gp_features
 from epi.features._hospital import hospital_features
@@ -259,16 +265,16 @@ def build_features(
     present = store_vocabularies(con)
     sectors_present = {s for s, _ in present}
     frame = pd.DataFrame({"person_id": table.index.astype(str),
-                          "index_date": index_date.to_numpy()})
+                          "index_date": index_date.to_numpy(),
+                          "_ord": np.arange(len(table), dtype=np.int64)})
     con.execute(f"DROP TABLE IF EXISTS {COHORT_VIEW}")
     con.register("_epi_fx_cohort_df", frame)
     try:
         con.execute(f"CREATE TEMP TABLE {COHORT_VIEW} AS SELECT person_id, "
-                    "CAST(index_date AS DATE) AS index_date FROM _epi_fx_cohort_df")
+                    "CAST(index_date AS DATE) AS index_date, _ord FROM _epi_fx_cohort_df")
+        contexts: dict[str, SetContext] = {}
         for name in wanted:
             if name == "demographics":
-                result.frames[name] = demographic_features(table)
-                result.sectors[name] = SECTOR_OF_SET[name]
                 continue
             spec = protocol.features.sets[name]  # type: ignore[index]
             sector = SECTOR_OF_SET[name]
@@ -280,12 +286,21 @@ def build_features(
                 )
             lists = list(spec.code_lists) + list((spec.indicators or {}).values())
             check_code_lists_in_store(present, lists, f"features.sets.{name}")
-            block = _BUILDERS[name](con, _context(name, spec, protocol), table.index)
+            contexts[name] = _context(name, spec, protocol)
+        if contexts:
+            prestage_events(con, [(ctx, SECTOR_OF_SET[n]) for n, ctx in contexts.items()])
+        for name in wanted:
+            if name == "demographics":
+                result.frames[name] = demographic_features(table)
+                result.sectors[name] = SECTOR_OF_SET[name]
+                continue
+            block = _BUILDERS[name](con, contexts[name], table.index)
             if not all(np.issubdtype(t, np.number) for t in block.dtypes):
                 raise CohortError(f"feature set '{name}' produced non-numeric columns")
             result.frames[name] = block
-            result.sectors[name] = sector
+            result.sectors[name] = SECTOR_OF_SET[name]
     finally:
+        con.execute(f"DROP TABLE IF EXISTS {EVENTS_VIEW}")
         con.execute(f"DROP TABLE IF EXISTS {COHORT_VIEW}")
         con.unregister("_epi_fx_cohort_df")
     return result
