@@ -10,31 +10,53 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import duckdb
+import numpy as np
 from pydantic import BaseModel
 
 from epi import __version__
 from epi._progress import Progress
-from epi.data import build_event_store, load_vocabularies
+from epi.analysis import analyse
+from epi.data import build_event_store, data_fingerprint, find_table_file, load_vocabularies
 from epi.exceptions import ProtocolError
 from epi.io import atomic_write_json
 from epi.protocol import CodeList, LockStatus, Protocol, check_lock, load_protocol
 from epi.protocol._registry import canonical
 
+if TYPE_CHECKING:
+    from epi.cohort import Cohort
+    from epi.features import FeatureSets
+
 __all__ = ["RunContext", "check", "run"]
 
 PACKAGES = (
-    "numpy", "pandas", "duckdb", "pydantic", "scipy", "scikit-learn", "statsmodels",
-    "lifelines", "scikit-survival", "pymc", "arviz", "stanza", "torch", "tableone",
-    "matplotlib", "pypandoc_binary", "typst",
-)  # fmt: skip
+    "numpy",
+    "pandas",
+    "duckdb",
+    "pydantic",
+    "scipy",
+    "scikit-learn",
+    "statsmodels",
+    "lifelines",
+    "scikit-survival",
+    "pymc",
+    "arviz",
+    "stanza",
+    "torch",
+    "tableone",
+    "matplotlib",
+    "pypandoc_binary",
+    "typst",
+)
 
 
 def _quiet(_: str) -> None:
@@ -103,6 +125,9 @@ class RunContext:
     progress: Progress
     timings: dict[str, float] = field(default_factory=dict)
     artefacts: dict[str, Any] = field(default_factory=dict)
+    started_utc: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
 
     @property
     def stamp(self) -> dict[str, Any]:
@@ -200,6 +225,147 @@ def _stage_data(ctx: RunContext) -> Path:
     return Path(data.path)
 
 
+def _stage_cohort(ctx: RunContext, con: duckdb.DuckDBPyConnection) -> Cohort:
+    from epi.cohort import build_cohort
+
+    with ctx.timed("cohort"):
+        cohort = build_cohort(con, ctx.protocol)
+        cohort.write(ctx.work_dir / "cohort")
+        summary = cohort.summary()
+        ctx.write_json(
+            "cohort/attrition.json",
+            {"steps": cohort.attrition.replace({np.nan: None}).to_dict(orient="records")},
+        )
+        follow = cohort.table["duration"]
+        ctx.write_json(
+            "cohort/summary.json",
+            {
+                "n": summary["persons"],
+                "events": {
+                    "outcome": summary["outcomes"],
+                    "competing": summary["competing_deaths"],
+                    "censored": summary["censored"],
+                },
+                "horizon_days": cohort.horizon_days,
+                "follow_up_days": {
+                    "median": float(follow.median()),
+                    "q1": float(follow.quantile(0.25)),
+                    "q3": float(follow.quantile(0.75)),
+                },
+                "index": ctx.protocol.cohort.index.model_dump(mode="json"),
+                "code_lists": {
+                    "outcome": [c.model_dump(mode="json") for c in ctx.protocol.outcome.code_lists],
+                    "index": [
+                        c.model_dump(mode="json") for c in ctx.protocol.cohort.index.code_lists
+                    ],
+                    "exclusions": [
+                        e.model_dump(mode="json") for e in ctx.protocol.cohort.exclusions
+                    ],
+                },
+            },
+        )
+    ctx.progress(
+        f"cohort: {summary['persons']} persons, {summary['outcomes']} outcomes "
+        f"({summary['outcome_percent']} %)"
+    )
+    return cohort
+
+
+def _stage_notes(
+    ctx: RunContext, con: duckdb.DuckDBPyConnection, cohort: Cohort, features: FeatureSets
+) -> None:
+    """Note variables from the notes in each person's look-back window."""
+    from epi.nlp import extract_mentions, note_variables
+
+    spec = ctx.protocol.notes
+    assert spec is not None
+    with ctx.timed("notes (NLP)"):
+        index = cohort.table["index_date"]
+        con.register("cohort_index", index.rename("index_date").reset_index())
+        notes = con.execute(
+            f"""SELECT n.note_id, n.person_id, n.time, n.sector, n.note_type, n.text
+                FROM notes n JOIN cohort_index c ON n.person_id = c.person_id
+                WHERE n.time < c.index_date
+                  AND n.time >= c.index_date - INTERVAL {int(spec.lookback_days)} DAY"""
+        ).df()
+        con.unregister("cohort_index")
+        mentions = extract_mentions(notes, pack=spec.pack, n_jobs=os.cpu_count() or 1)
+        variables = note_variables(mentions, index, spec.lookback_days, spec.concepts or None)
+        latest = notes.groupby("person_id")["time"].max().reindex(index.index)
+        features.add_set("notes", variables, latest_time=latest, sector="notes")
+        summary = mentions.attrs.get("nlp_summary", {})
+        affirmed = ~mentions[["negated", "uncertain", "hypothetical", "historical"]].any(axis=1)
+        affirmed &= mentions["experiencer"].eq("patient")
+        by_concept = (
+            mentions.assign(affirmed=affirmed)
+            .groupby("concept")
+            .agg(
+                mentions=("concept", "size"),
+                affirmed=("affirmed", "sum"),
+                negated=("negated", "sum"),
+                uncertain=("uncertain", "sum"),
+                hypothetical=("hypothetical", "sum"),
+                historical=("historical", "sum"),
+                family=("experiencer", lambda s: int((s == "family").sum())),
+            )
+            .reset_index()
+        )
+        ctx.write_json(
+            "results/nlp.json",
+            {
+                "pack": spec.pack,
+                "lookback_days": spec.lookback_days,
+                "notes_by_sector": notes.groupby("sector").size().astype(int).to_dict(),
+                "processing": {k: v for k, v in summary.items() if k != "pack"},
+                "mentions_by_concept": by_concept.astype(
+                    {c: int for c in by_concept.columns if c != "concept"}
+                ).to_dict(orient="records"),
+                "variables": list(variables.columns),
+            },
+        )
+    ctx.progress(f"notes: {len(notes)} notes read, {len(mentions)} mentions")
+
+
+def _stage_features(ctx: RunContext, con: duckdb.DuckDBPyConnection, cohort: Cohort) -> FeatureSets:
+    from epi.features import build_features
+    from epi.report import make_table1, table1_groups
+
+    with ctx.timed("features"):
+        features = build_features(con, cohort, ctx.protocol)
+    if ctx.protocol.notes is not None:
+        _stage_notes(ctx, con, cohort, features)
+    with ctx.timed("descriptives"):
+        miss = features.missingness()
+        ctx.write_json(
+            "features/missingness.json",
+            {
+                "features": [
+                    {
+                        "feature": r.feature,
+                        "set": r.set,
+                        "sector": r.sector,
+                        "n_missing": int(r.missing),
+                        "pct_missing": float(r.percent),
+                    }
+                    for r in miss.itertuples()
+                ]
+            },
+        )
+        design = features.design(features.names)
+        groups = table1_groups(cohort.table, design, cohort.horizon_days)
+        table1 = make_table1(cohort.table, design, groups, ctx.protocol.report.min_cell_size)
+        ctx.write_json("features/table1.json", table1)
+    return features
+
+
+def _stage_report(ctx: RunContext) -> None:
+    from epi.report import build_report
+
+    with ctx.timed("report"):
+        outputs = build_report(ctx.work_dir, ctx.protocol.report.formats, progress=ctx.progress)
+    ctx.artefacts["report"] = {k: str(v.relative_to(ctx.work_dir)) for k, v in outputs.items()}
+
+
 def run(
     protocol_path: str | Path, out_root: str | Path = "runs", progress: Progress | None = None
 ) -> Path:
@@ -242,23 +408,46 @@ def run(
                 on_invalid=protocol.data.on_invalid,
                 progress=progress,
             )
-        ctx.write_json("data_report.json", {"tables": report.as_dict()})
-        ctx.timings["total"] = round(time.perf_counter() - started, 3)
+            inputs = [find_table_file(source, t.table) for t in report.tables if t.present]
+            data_fp = data_fingerprint([p for p in inputs if p is not None])
         ctx.write_json(
-            "run.json",
-            {
-                "protocol_file": str(protocol_path),
-                "lock": lock.as_dict(),
-                "seed": protocol.seed,
-                "started_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "timings_s": ctx.timings,
-                "versions": _versions(),
-                "stages_run": list(ctx.timings),
-            },
+            "data_report.json", {"tables": report.as_dict(), "data_fingerprint": data_fp}
         )
+        con = duckdb.connect(str(work / "store.duckdb"), read_only=True)
+        try:
+            cohort = _stage_cohort(ctx, con)
+            features = _stage_features(ctx, con, cohort)
+        finally:
+            con.close()
+        with ctx.timed("models and validation"):
+            analyse(ctx, cohort, features)
+        ctx.timings["total"] = round(time.perf_counter() - started, 3)
+        _write_manifest(ctx, data_fp)
+        _stage_report(ctx)
+        ctx.timings["total"] = round(time.perf_counter() - started, 3)
+        _write_manifest(ctx, data_fp)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     work.rename(final)
-    progress(f"done: {final}")
+    report_path = ctx.artefacts.get("report", {}).get("html")
+    progress(f"done: {final}" + (f"; report: {final / report_path}" if report_path else ""))
     return final
+
+
+def _write_manifest(ctx: RunContext, data_fp: str) -> None:
+    """``run.json``: versions, seed, timings and the data fingerprint (reproducibility)."""
+    ctx.write_json(
+        "run.json",
+        {
+            "protocol_file": str(ctx.protocol_path),
+            "lock": ctx.lock.as_dict(),
+            "seed": ctx.protocol.seed,
+            "started_utc": ctx.started_utc,
+            "timings_s": ctx.timings,
+            "versions": _versions(),
+            "stages_run": [k for k in ctx.timings if k != "total"],
+            "data_fingerprint": data_fp,
+            "artefacts": ctx.artefacts,
+        },
+    )

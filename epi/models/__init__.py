@@ -32,6 +32,7 @@ from ._competing import CauseSpecificCoxModel
 from ._cox import CoxModel
 from ._ensemble import GradientBoostingSurvivalModel, RandomSurvivalForestModel
 from ._export import export_model_spec, model_spec
+from ._imputing import ImputingModel
 from ._parametric import FlexibleParametricModel, WeibullModel
 from ._registry import MODEL_KINDS, make_model
 from ._spec import load_model_spec, predict_from_spec
@@ -44,6 +45,7 @@ __all__ = [
     "CoxModel",
     "FlexibleParametricModel",
     "GradientBoostingSurvivalModel",
+    "ImputingModel",
     "RandomSurvivalForestModel",
     "RiskModel",
     "WeibullModel",

@@ -1,0 +1,357 @@
+"""Fit every arm × model the protocol names, validate it, and write the results bundle.
+
+An *arm* is a union of feature sets (``comparisons.arms``; without a
+comparisons section, one arm of every set). Each arm is fitted with every
+model of ``models:`` through one factory — missing-data handling, model and
+its tuning together — so bootstrap, cross-validation, temporal and
+internal–external validation refit the whole procedure. Only aggregated
+results are written (docs/BUNDLE.md); predicted risks stay in memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from epi.exceptions import EpiError, ModelError, StatisticalWarning
+from epi.features import FeatureSets, make_missing_handler
+from epi.models import ImputingModel, export_model_spec, make_model
+from epi.protocol import ModelSpec, Protocol
+from epi.validation import calibration_curve
+from epi.validation._calibration import _binned
+from epi.validation._estimators import prepare
+from epi.validation._performance import MEASURES, evaluate_predictions
+from epi.validation._resampling import (
+    bootstrap_optimism,
+    cross_validate,
+    internal_external_validation,
+    temporal_validation,
+)
+
+if TYPE_CHECKING:
+    from epi.cohort import Cohort
+    from epi.pipeline import RunContext
+
+__all__ = ["ArmModel", "analyse", "arms_of", "model_factory"]
+
+AGE_GROUPS = (0, 65, 75, 85, 200)
+
+
+def arms_of(protocol: Protocol, features: FeatureSets) -> dict[str, list[str]]:
+    """The arms to fit: the protocol's comparison arms, or one arm of every set."""
+    if protocol.comparisons is not None:
+        return {name: list(sets) for name, sets in protocol.comparisons.arms.items()}
+    return {"all": list(features.names)}
+
+
+def model_factory(protocol: Protocol, spec: ModelSpec) -> Callable[[], ImputingModel]:
+    """An unfitted-model factory: the protocol's missing-data handler, then the model."""
+    params: dict[str, Any] = dict(spec.params)
+    if spec.kind in ("rsf", "gbsa"):
+        params.setdefault("random_state", protocol.seed)
+    make_model(spec.kind, **params)  # fail now, naming the bad parameter, not in a resample
+    return partial(
+        ImputingModel,
+        partial(make_missing_handler, protocol.missing, protocol.seed),
+        partial(make_model, spec.kind, **params),
+    )
+
+
+@dataclass
+class ArmModel:
+    """One fitted arm × model with its apparent risks and resampling results."""
+
+    arm: str
+    model: str
+    kind: str
+    n_predictors: int
+    fitted: ImputingModel
+    risk: np.ndarray
+    resampling: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        """``arm / model`` as shown in tables and plots."""
+        return f"{self.arm} / {self.model}"
+
+
+def _interval(value: float | None) -> dict[str, float | None]:
+    return {"estimate": value, "lower": None, "upper": None}
+
+
+def _shifted(apparent: dict[str, Any], corrected: dict[str, float]) -> dict[str, Any]:
+    """Optimism-corrected estimates with the apparent interval shifted by the optimism.
+
+    The shift keeps the interval's width from the apparent bootstrap — the usual
+    approximation (Harrell, RMS §5.3); it is labelled so in the report.
+    """
+    out = {}
+    for m in MEASURES:
+        est = corrected.get(m)
+        app = apparent.get(m, {})
+        if est is None or app.get("estimate") is None:
+            out[m] = _interval(est)
+            continue
+        shift = est - app["estimate"]
+        lo, hi = app.get("lower"), app.get("upper")
+        out[m] = {
+            "estimate": est,
+            "lower": None if lo is None else lo + shift,
+            "upper": None if hi is None else hi + shift,
+        }
+    return out
+
+
+def _point(result: Any) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {m: _interval(result.estimate.get(m)) for m in MEASURES}
+
+
+def _coefficients(fitted: ImputingModel) -> list[dict[str, Any]]:
+    model = fitted.models_[0]
+    if len(fitted.models_) > 1 or not hasattr(model, "summary"):
+        return []
+    table = model.summary()
+    if not isinstance(table, pd.DataFrame):
+        return []
+    return table.reset_index().replace({np.nan: None}).to_dict(orient="records")
+
+
+def _ph_test(fitted: ImputingModel) -> list[dict[str, Any]]:
+    model = fitted.models_[0]
+    if len(fitted.models_) > 1 or not hasattr(model, "ph_test"):
+        return []
+    try:
+        table = model.ph_test()
+    except EpiError:
+        return []
+    return table.reset_index().replace({np.nan: None}).to_dict(orient="records")
+
+
+def _subgroups(cohort: Cohort, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
+    """Apparent performance by sex, age group and municipality (fairness, TRIPOD+AI 23a)."""
+    table = cohort.table
+    age = pd.cut(table["age"], AGE_GROUPS, right=False, labels=["<65", "65-74", "75-84", "85+"])
+    groupings = {
+        "sex": table["sex"].astype(str),
+        "age_group": age.astype(str),
+        "municipality": table["municipality_code"].astype(str),
+    }
+    duration, event = table["duration"].to_numpy(float), table["event"].to_numpy(int)
+    rows = []
+    for fit in fits:
+        for subgroup, labels in groupings.items():
+            for level in sorted(labels.unique()):
+                mask = (labels == level).to_numpy()
+                events = int(((event[mask] == 1) & (duration[mask] <= horizon)).sum())
+                row: dict[str, Any] = {
+                    "arm": fit.arm,
+                    "model": fit.model,
+                    "subgroup": subgroup,
+                    "level": level,
+                    "n": int(mask.sum()),
+                    "events": events,
+                }
+                if events >= 10 and events < mask.sum():
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", StatisticalWarning)
+                        scores = evaluate_predictions(
+                            duration[mask],
+                            event[mask],
+                            {"m": fit.risk[mask]},
+                            horizon,
+                            n_bootstrap=0,
+                            where=f"{subgroup}={level}",
+                        )["models"]["m"]
+                    for m in ("harrell_c", "auc", "oe_ratio", "calibration_slope", "brier"):
+                        row[m] = scores[m]["estimate"]
+                rows.append(row)
+    return rows
+
+
+def _calibration(cohort: Cohort, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
+    duration = cohort.table["duration"].to_numpy(float)
+    event = cohort.table["event"].to_numpy(int)
+    hd = prepare(duration, event, horizon)
+    curves = []
+    for fit in fits:
+        curve = calibration_curve(duration, event, fit.risk, horizon)
+        groups = _binned(hd, fit.risk, n_bins=10)
+        curves.append(
+            {
+                "arm": fit.arm,
+                "model": fit.model,
+                "points": curve.replace({np.nan: None}).to_dict(orient="records"),
+                "groups": [
+                    {
+                        "group": int(g.bin),
+                        "n": int(g.n),
+                        "predicted": float(g.mean_predicted),
+                        "observed": float(g.observed),
+                    }
+                    for g in groups.itertuples()
+                ],
+            }
+        )
+    return curves
+
+
+def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmModel]:
+    """Fit, validate and write every arm × model of the protocol.
+
+    Parameters
+    ----------
+    ctx : RunContext
+        The run (protocol, output folder, progress).
+    cohort : Cohort
+        Outcome and cluster ids per person.
+    features : FeatureSets
+        Named feature sets.
+
+    Returns
+    -------
+    list of ArmModel
+        The fits, for later stages (added value, report).
+    """
+    protocol = ctx.protocol
+    v = protocol.validation
+    horizon = float(protocol.outcome.horizon_days)
+    outcome = cohort.outcome
+    duration, event = outcome["duration"].to_numpy(float), outcome["event"].to_numpy(int)
+    index_year = cohort.table["index_year"].to_numpy(int)
+    temporal_year = v.temporal_split_year
+    temporal_reason = None
+    if temporal_year is None:
+        temporal_reason = "no temporal_split_year in the protocol"
+    elif not (index_year < temporal_year).any() or not (index_year >= temporal_year).any():
+        temporal_reason = f"every index date falls on one side of {temporal_year}"
+        temporal_year = None
+    clusters = None
+    if v.internal_external:
+        column = {"municipality": "municipality_code", "practice": "practice_id"}
+        clusters = cohort.table[column[v.internal_external]].to_numpy()
+
+    fits: list[ArmModel] = []
+    performance: dict[str, Any] = {}
+    for arm, sets in arms_of(protocol, features).items():
+        X = features.design(sets)
+        performance[arm] = {"feature_sets": sets, "n_predictors": X.shape[1], "models": {}}
+        for spec in protocol.models:
+            factory = model_factory(protocol, spec)
+            ctx.progress(f"{arm} / {spec.name}: fit and validate ({X.shape[1]} predictors)")
+            fitted = factory().fit(X, outcome)
+            risk = fitted.predict_risk(X, horizon)
+            seed = protocol.seed
+            res: dict[str, Any] = {
+                "optimism": bootstrap_optimism(
+                    factory, X, outcome, horizon, n_bootstrap=v.bootstrap, seed=seed
+                )
+                if v.bootstrap
+                else None,
+                "cv": cross_validate(factory, X, outcome, horizon, n_splits=v.folds, seed=seed),
+                "temporal": temporal_validation(
+                    factory, X, outcome, horizon, index_year=index_year, split_year=temporal_year
+                )
+                if temporal_year is not None
+                else None,
+                "internal_external": internal_external_validation(
+                    factory, X, outcome, horizon, cluster=clusters
+                )
+                if clusters is not None
+                else None,
+            }
+            fits.append(ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, res))
+
+    ctx.progress("performance with bootstrap confidence intervals")
+    apparent = evaluate_predictions(
+        duration,
+        event,
+        {f.label: f.risk for f in fits},
+        horizon,
+        thresholds=v.thresholds,
+        n_bootstrap=v.bootstrap,
+        seed=protocol.seed,
+    )
+    for fit in fits:
+        app = apparent["models"][fit.label]
+        opt = fit.resampling["optimism"]
+        performance[fit.arm]["models"][fit.model] = {
+            "kind": fit.kind,
+            "apparent": app,
+            "optimism_corrected": _shifted(app, opt.estimate) if opt else None,
+            "cross_validated": _point(fit.resampling["cv"]),
+            "temporal": _point(fit.resampling["temporal"]),
+            "internal_external": _point(fit.resampling["internal_external"]),
+            "failed_refits": {k: r.n_failed for k, r in fit.resampling.items() if r is not None},
+        }
+    ctx.write_json(
+        "results/performance.json",
+        {
+            "horizon_days": horizon,
+            "n": apparent["n"],
+            "events": apparent["events"],
+            "competing_events": apparent["competing_events"],
+            "observed_risk": apparent["observed_risk"],
+            "bootstrap": v.bootstrap,
+            "folds": v.folds,
+            "temporal_not_done": temporal_reason,
+            "internal_external_by": v.internal_external,
+            "arms": performance,
+        },
+    )
+    ctx.write_json(
+        "results/resampling.json",
+        {
+            f.label: {k: r.to_dict() if r is not None else None for k, r in f.resampling.items()}
+            for f in fits
+        },
+    )
+    curves = [
+        {
+            "arm": arm,
+            "model": model,
+            "threshold": row["threshold"],
+            "net_benefit": row["net_benefit"]["estimate"],
+        }
+        for row in apparent["net_benefit"]
+        for arm, model in [_split_label(row["model"])]
+    ]
+    curves += [
+        {"arm": "", "model": "treat_none", "threshold": t, "net_benefit": 0.0}
+        for t in sorted({c["threshold"] for c in curves})
+    ]
+    ctx.write_json("results/decision_curves.json", {"curves": curves})
+    ctx.write_json("results/calibration.json", {"curves": _calibration(cohort, fits, horizon)})
+    ctx.write_json("results/subgroups.json", {"rows": _subgroups(cohort, fits, horizon)})
+    coefficients, ph = [], []
+    for fit in fits:
+        coefficients += [
+            {"arm": fit.arm, "model": fit.model, **r} for r in _coefficients(fit.fitted)
+        ]
+        ph += [{"arm": fit.arm, "model": fit.model, **r} for r in _ph_test(fit.fitted)]
+        if len(fit.fitted.models_) == 1:
+            try:
+                export_model_spec(
+                    fit.fitted.model_,
+                    ctx.work_dir / "results" / "models" / f"{fit.arm}__{fit.model}.json",
+                    horizons=(horizon,),
+                )
+            except ModelError:
+                pass  # forests and boosting have no closed-form specification
+    ctx.write_json("results/coefficients.json", {"rows": coefficients})
+    ctx.write_json("results/ph_test.json", {"rows": ph})
+    return fits
+
+
+def _split_label(label: str) -> tuple[str, str]:
+    if " / " in label:
+        arm, model = label.split(" / ", 1)
+        return arm, model
+    return "", label
