@@ -66,23 +66,27 @@ def test_missing_data_folder_is_bad_input(
     assert "data folder not found" in capsys.readouterr().err
 
 
-def test_runs_never_overwrite_and_failed_runs_leave_nothing(
+def test_run_folders_are_never_reused(tmp_path: Path) -> None:
+    from epi.pipeline import _run_dir
+
+    first = _run_dir(tmp_path, "study")
+    first.mkdir(parents=True)
+    second = _run_dir(tmp_path, "study")
+    assert second != first and second.parent == first.parent
+    (second.parent / f".{second.name}.partial").mkdir()
+    assert _run_dir(tmp_path, "study") not in (first, second)
+
+
+def test_failed_run_leaves_nothing_behind(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = write_tiny_tables(tmp_path / "data")
-    protocol = _protocol(tmp_path, data)
+    # three persons and no outcome definition: the cohort stage refuses, after the
+    # data and event-store stages have written their artefacts
+    protocol = _protocol(tmp_path, write_tiny_tables(tmp_path / "data"))
     runs = tmp_path / "runs"
-    assert main(["run", str(protocol), "--out", str(runs)]) == 0
-    assert main(["run", str(protocol), "--out", str(runs)]) == 0
-    finished = sorted((runs / "tiny").iterdir())
-    assert len(finished) == 2 and not any(p.name.endswith(".partial") for p in finished)
-    manifest = json.loads((finished[0] / "run.json").read_text())
-    assert len(manifest["protocol_fingerprint"]) == 64
-    assert manifest["synthetic"] is False
-    # a run that fails half-way leaves no folder behind
-    (data / "gp_contacts.csv").write_text("contact_id,person_id\nG1,P00000001\n")
     assert main(["run", str(protocol), "--out", str(runs)]) == 2
-    assert sorted((runs / "tiny").iterdir()) == finished
+    assert "outcome.code_lists is empty" in capsys.readouterr().err
+    assert list(runs.rglob("*")) == [runs / "tiny"]
 
 
 def test_lock_then_edit_refuses_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
