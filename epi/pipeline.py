@@ -247,6 +247,8 @@ def _stage_cohort(ctx: RunContext, con: duckdb.DuckDBPyConnection) -> Cohort:
                     "censored": summary["censored"],
                 },
                 "horizon_days": cohort.horizon_days,
+                "n_practices": int(cohort.table["practice_id"].nunique()),
+                "n_municipalities": int(cohort.table["municipality_code"].nunique()),
                 "follow_up_days": {
                     "median": float(follow.median()),
                     "q1": float(follow.quantile(0.25)),
@@ -435,6 +437,24 @@ def run(
     return final
 
 
+def _git_commit() -> str | None:
+    """The epi source commit, when epi runs from a git checkout (reproducibility)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def _write_manifest(ctx: RunContext, data_fp: str) -> None:
     """``run.json``: versions, seed, timings and the data fingerprint (reproducibility)."""
     ctx.write_json(
@@ -448,6 +468,7 @@ def _write_manifest(ctx: RunContext, data_fp: str) -> None:
             "versions": _versions(),
             "stages_run": [k for k in ctx.timings if k != "total"],
             "data_fingerprint": data_fp,
+            "git_commit": _git_commit(),
             "artefacts": ctx.artefacts,
         },
     )

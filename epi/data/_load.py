@@ -60,6 +60,8 @@ class TableReport:
     rows_read: int = 0
     rows_kept: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    first_date: str | None = None
+    last_date: str | None = None
 
     @property
     def present(self) -> bool:
@@ -86,6 +88,8 @@ class LoadReport:
                 "rows_read": t.rows_read,
                 "rows_kept": t.rows_kept,
                 "dropped": dict(t.dropped),
+                "first_date": t.first_date,
+                "last_date": t.last_date,
             }
             for t in self.tables
         }
@@ -325,6 +329,10 @@ def _check_table(
         raise DataError(
             f"{path} (table {spec.table}): every row was invalid and dropped; nothing is left."
         )
+    if spec.person_dates:
+        d = f"CAST({_q(spec.person_dates[0])} AS DATE)"
+        first, last = con.execute(f"SELECT MIN({d}), MAX({d}) FROM t").fetchone()
+        report.first_date, report.last_date = str(first), str(last)
     cols = ", ".join(_q(c) for c in spec.column_names)
     con.execute(f"CREATE TEMP TABLE {_q('chk_' + spec.table)} AS SELECT {cols} FROM t")
     con.execute("DROP TABLE t")
