@@ -23,6 +23,7 @@ from epi.data.synth._tables import Table, frailty_at, state_at
 NC = len(ph.CONCEPTS)
 CI = {c: i for i, c in enumerate(ph.CONCEPTS)}
 TYPO_RATE = 0.03
+LITERAL_TYPO_RATE = 0.04  # a typo in the words around the finding (no gold effect)
 
 _SLOT_RE = re.compile(r"\{([AB])(?::([pd]))?\}|\[\[(.+?)\]\]")
 
@@ -136,6 +137,12 @@ def render(
     first = True
     for kind, val, form in frame:
         if kind == "lit":
+            if len(val) > 8 and rnd.random() < LITERAL_TYPO_RATE:
+                words = val.split(" ")
+                k = int(rnd.random() * len(words))
+                if len(words[k]) >= 6 and words[k].isalpha():
+                    words[k] = typo(words[k], rnd)
+                    val = " ".join(words)
             doc.add(val)
         else:
             if kind == "span":
@@ -552,7 +559,7 @@ def _hosp_note(
                     "Pt. indlægges akut via FAM. ",
                     "Indlagt via egen læge. ",
                     "Akut indlagt med ambulance. ",
-                    "Planlagt indlæggelse. ",
+                    "Indlagt via lægevagten. ",
                 ]
                 if kind != 3
                 else ["Planlagt indlæggelse. "]
@@ -696,7 +703,8 @@ def _lab_line(rnd: random.Random, st: np.ndarray, age: float) -> str:
     if rnd.random() < 0.5 or st[CKD]:
         bits.append(f"kreatinin {int(rnd.gauss(80 + 50 * st[CKD], 12))}")
     if st[T2D] and rnd.random() < 0.7:
-        bits.append(f"HbA1c {int(rnd.gauss(54, 8))}")
+        v = int(rnd.gauss(54, 8))
+        bits.append(f"HbA1c {v},0" if rnd.random() < 0.4 else f"HbA1c {v}")
     if st[HF] and rnd.random() < 0.6:
         v = int(np.exp(rnd.gauss(np.log(1800), 0.6)))
         bits.append(f"NT-proBNP {v:,}".replace(",", "."))
