@@ -6,7 +6,7 @@ of the true risks against outcomes rebuilt from the written tables (O/E,
 Aalen-Johansen with death competing) for both protocols.
 
 Run ``python bench/bench_synth.py`` (20k, 100k, 1M) or with ``--quick`` (20k).
-Results go to ``bench/results/synth.json``.
+Results go to ``bench/results/synth_standalone.json`` (``make bench`` writes ``synth.json``).
 """
 
 from __future__ import annotations
@@ -163,14 +163,16 @@ def run(quick: bool = False) -> list[dict[str, float]]:
 
 
 def main() -> int:
-    """Command-line entry: run the benchmark and write ``bench/results/synth.json``."""
+    """Command-line entry: run the benchmark and write ``bench/results/synth_standalone.json``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 persons only")
     args = ap.parse_args()
     rows = run(quick=args.quick)
     from epi.io import atomic_write_json
 
-    atomic_write_json(ROOT / "bench" / "results" / "synth.json", {"synthetic": True, "runs": rows})
+    atomic_write_json(
+        ROOT / "bench" / "results" / "synth_standalone.json", {"synthetic": True, "runs": rows}
+    )
     return 0
 
 
