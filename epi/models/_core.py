@@ -83,18 +83,17 @@ def baseline_increments(
     rev_cum = np.cumsum(r[::-1])[::-1]
     first = np.searchsorted(t, ev_times, side="left")
     R = rev_cum[first]
-    d = np.zeros(ev_times.size)
-    D = np.zeros(ev_times.size)
     idx = np.searchsorted(ev_times, t[e])
-    np.add.at(d, idx, 1.0)
-    np.add.at(D, idx, r[e])
+    d = np.bincount(idx, minlength=ev_times.size).astype(float)
+    D = np.bincount(idx, r[e], minlength=ev_times.size)
     if ties == "breslow":
         dH = d / R
     elif ties == "efron":
-        dH = np.empty(ev_times.size)
-        for j in range(ev_times.size):
-            k = np.arange(int(d[j]))
-            dH[j] = np.sum(1.0 / (R[j] - k / d[j] * D[j]))
+        # one term per tied event k = 0 … d_j - 1, summed back per time
+        counts = d.astype(np.int64)
+        j = np.repeat(np.arange(ev_times.size), counts)
+        k = np.arange(j.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        dH = np.bincount(j, 1.0 / (R[j] - k / d[j] * D[j]), minlength=ev_times.size)
     else:  # pragma: no cover - validated by the caller
         raise ValueError(ties)
     return ev_times, dH
