@@ -31,7 +31,7 @@ class CauseSpecificCoxModel:
 
     Parameters
     ----------
-    penalizer, l1_ratio, splines, strata, max_iter
+    penalizer, l1_ratio, splines, strata, max_iter, engine
         As `CoxModel`, used for both causes.
     baseline_ties : {"efron", "breslow"}, default "efron"
         Baseline hazard estimator at tied times; ``"efron"`` is what
@@ -61,7 +61,8 @@ class CauseSpecificCoxModel:
         strata: Sequence[str] | None = None,
         baseline_ties: str = "efron",
         product_limit: bool = True,
-        max_iter: int = 500,
+        max_iter: int | None = None,
+        engine: str = "numpy",
     ) -> None:
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
@@ -70,6 +71,7 @@ class CauseSpecificCoxModel:
         self.baseline_ties = baseline_ties
         self.product_limit = product_limit
         self.max_iter = max_iter
+        self.engine = engine
 
     def _cox(self, cause: int) -> CoxModel:
         return CoxModel(
@@ -80,6 +82,7 @@ class CauseSpecificCoxModel:
             baseline_ties=self.baseline_ties,
             max_iter=self.max_iter,
             cause=cause,
+            engine=self.engine,
         )
 
     def fit(self, X: pd.DataFrame, outcome: pd.DataFrame) -> Self:

@@ -1,4 +1,4 @@
-"""Cox proportional-hazards model (lifelines' Efron partial likelihood)."""
+"""Cox proportional-hazards model (Efron partial likelihood; numpy engine or lifelines)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ import pandas as pd
 from lifelines import CoxPHFitter
 from scipy import stats
 
-from epi.exceptions import ConvergenceError, ModelError, StatisticalWarning
+from epi.exceptions import ConvergenceError, ConvergenceWarning, ModelError, StatisticalWarning
 
 from ._base import check_horizon, check_outcome, check_X
 from ._core import baseline_increments, step_at
+from ._coxfit import CoxFitError, fit_cox, partial_loglik
 from ._design import Design, check_spline_params, check_strata_param, nonconstant_terms
-from ._lifelines import problem_columns, run_lifelines
+from ._lifelines import convergence_advice, problem_columns, run_lifelines
 from ._zph import zph_test
 
 __all__ = ["CoxModel"]
 
 _BASELINE_TIES = ("efron", "breslow")
+_ENGINES = ("numpy", "lifelines")
 
 
 def check_fitted(model: object, attr: str) -> None:
@@ -42,13 +44,44 @@ def warn_beyond_followup(horizon: float, max_time: float, name: str) -> None:
         )
 
 
+def _check_not_collinear(
+    Zk: np.ndarray, means: np.ndarray, names: list[str], what: str
+) -> np.ndarray:
+    """Cholesky factor of the terms' covariance; `ConvergenceError` naming collinear terms."""
+    cov = np.atleast_2d(np.cov(Zk - means, rowvar=False))
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        bad = problem_columns(Zk, names)
+        raise ConvergenceError(
+            f"{what}: the model terms are collinear or constant"
+            f"{': ' + ', '.join(bad) if bad else ''}. Drop those columns or set "
+            "penalizer > 0."
+        ) from None
+    # chol[j, j]^2 / cov[j, j]: share of term j's variance not explained by the
+    # earlier terms; ~1e-16 for exact collinearity
+    unexplained = np.diag(chol) ** 2 / np.diag(cov)
+    if (unexplained < 1e-10).any():
+        bad = [
+            f"{n} (collinear with earlier columns)"
+            for n, u in zip(names, unexplained, strict=True)
+            if u < 1e-10
+        ]
+        raise ConvergenceError(
+            f"{what}: the model terms are collinear: {', '.join(bad)}. Drop those "
+            "columns or set penalizer > 0."
+        )
+    return chol
+
+
 class CoxModel:
     """Cox proportional-hazards model with splines, strata and optional penalty.
 
-    Coefficients come from lifelines' ``CoxPHFitter`` (Efron's tie
-    approximation, like R's ``coxph`` default). Continuous predictors named in
-    ``splines`` enter as restricted cubic splines (`rcs_basis`, as
-    ``rms::rcs``) with knots placed at Harrell's default quantiles of the
+    Coefficients maximise the Cox partial likelihood with Efron's tie
+    approximation (R's ``coxph`` default), by default with epi's numpy
+    engine (`fit_cox`; ``engine="lifelines"`` uses lifelines' ``CoxPHFitter``).
+    Continuous predictors named in ``splines`` enter as restricted cubic
+    splines (`rcs_basis`, as ``rms::rcs``) with knots placed at Harrell's default quantiles of the
     training data in `fit` (``knots_``), so every refit (bootstrap, CV) learns
     its own knots. The linear predictor is centred at the training means of
     the model terms (``means_``; as R's ``coxph``), and the baseline
@@ -58,7 +91,7 @@ class CoxModel:
     Parameters
     ----------
     penalizer : float, default 0
-        Penalty strength ``λ >= 0``. lifelines maximises
+        Penalty strength ``λ >= 0``, with lifelines' semantics. The fit maximises
         ``loglik(β) - n λ [(1 - α)/2 ||β*||² + α ||β*||₁]`` where ``β*`` are
         the coefficients of the covariates *standardised* by their training
         mean and standard deviation (ddof=1), ``α = l1_ratio`` and the L1 norm
@@ -81,10 +114,20 @@ class CoxModel:
         Estimator of the baseline hazard at tied event times: ``"efron"``
         equals R's ``survfit.coxph`` for an Efron fit (``ctype=2``);
         ``"breslow"`` is ``d/Σ exp(lp)`` (``ctype=1``, riskRegression).
-    max_iter : int, default 500
-        Newton–Raphson steps allowed.
+    max_iter : int, optional
+        Newton–Raphson steps allowed. Default: 50 (200 with an L1 part, whose
+        smoothing lifelines sharpens step by step) for ``engine="numpy"``,
+        500 for ``engine="lifelines"``.
     cause : int, default 1
         Event code treated as the event; all other codes are censored.
+    engine : {"numpy", "lifelines"}, default "numpy"
+        ``"numpy"``: `fit_cox`, an exact vectorised Efron partial likelihood
+        (Newton–Raphson with step halving, R's ``coxph`` stopping rule; with
+        an L1 part it replays lifelines' iteration so as to give lifelines'
+        answer). ``"lifelines"``: ``CoxPHFitter``, ~10-100 times slower;
+        kept for cross-checks. Both give R's coefficients on the tests'
+        references; unpenalised fits that do not converge stop after
+        ``max_iter`` steps with a `ConvergenceWarning`.
 
     Attributes
     ----------
@@ -97,7 +140,12 @@ class CoxModel:
     vcov_ : pandas.DataFrame
         Variance matrix of ``coef_``.
     loglik_ : float
-        Maximised (unpenalised part of the) log partial likelihood.
+        Log partial likelihood at ``coef_`` (without the penalty).
+    penalized_loglik_ : float
+        The maximised objective, ``loglik_`` minus the penalty (lifelines'
+        ``log_likelihood_``; equal to ``loglik_`` without penalty).
+    n_iter_ : int
+        Likelihood evaluations used (-1 with ``engine="lifelines"``).
     means_ : pandas.Series
         Training means of the model terms (centring of the linear predictor).
     knots_ : dict
@@ -116,8 +164,9 @@ class CoxModel:
         splines: Mapping[str, int] | None = None,
         strata: Sequence[str] | None = None,
         baseline_ties: str = "efron",
-        max_iter: int = 500,
+        max_iter: int | None = None,
         cause: int = 1,
+        engine: str = "numpy",
     ) -> None:
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
@@ -126,6 +175,7 @@ class CoxModel:
         self.baseline_ties = baseline_ties
         self.max_iter = max_iter
         self.cause = cause
+        self.engine = engine
 
     def _check_params(self) -> None:
         if not np.isscalar(self.penalizer) or not float(self.penalizer) >= 0:
@@ -136,8 +186,10 @@ class CoxModel:
             raise ModelError(
                 f"baseline_ties must be one of {list(_BASELINE_TIES)}, got {self.baseline_ties!r}."
             )
-        if int(self.max_iter) < 1:
+        if self.max_iter is not None and int(self.max_iter) < 1:
             raise ModelError(f"max_iter must be >= 1, got {self.max_iter!r}.")
+        if self.engine not in _ENGINES:
+            raise ModelError(f"engine must be one of {list(_ENGINES)}, got {self.engine!r}.")
         if self.cause not in (1, 2):
             raise ModelError(f"cause must be 1 or 2, got {self.cause!r}.")
 
@@ -165,80 +217,35 @@ class CoxModel:
         labels = design.stratum_labels(X)
         e = (event == self.cause).astype(int)
         what = f"Cox model (event == {self.cause}, {int(e.sum())} events, {len(e)} persons)"
-        # Unpenalised fits are run on whitened terms (centred, decorrelated by the
-        # Cholesky factor of their covariance) and mapped back: Newton's method is
-        # invariant to this, but lifelines' step-size heuristic stalls on the highly
-        # correlated columns of a spline basis (Rossi with rcs(age, 4) stops 7.5
-        # log-likelihood units short of R's optimum without it). Penalised fits are
-        # run on the raw terms because lifelines' penalty is defined on them.
         means = Z.mean(axis=0)
         keep = nonconstant_terms(Z, design.terms_, what)
         kept_names = [t for t, k in zip(design.terms_, keep, strict=True) if k]
         Zk = Z[:, keep]
-        transform = np.eye(Zk.shape[1])
-        Zfit = Zk
+        strata = labels if design.strata else None
+        chol = None
         if float(self.penalizer) == 0.0:
-            cov = np.atleast_2d(np.cov(Zk - means[keep], rowvar=False))
-            try:
-                chol = np.linalg.cholesky(cov)
-            except np.linalg.LinAlgError:
-                bad = problem_columns(Zk, kept_names)
-                raise ConvergenceError(
-                    f"{what}: the model terms are collinear or constant"
-                    f"{': ' + ', '.join(bad) if bad else ''}. Drop those columns or set "
-                    "penalizer > 0."
-                ) from None
-            # chol[j, j]^2 / cov[j, j]: share of term j's variance not explained by the
-            # earlier terms; ~1e-16 for exact collinearity
-            unexplained = np.diag(chol) ** 2 / np.diag(cov)
-            if (unexplained < 1e-10).any():
-                bad = [
-                    f"{n} (collinear with earlier columns)"
-                    for n, u in zip(kept_names, unexplained, strict=True)
-                    if u < 1e-10
-                ]
-                raise ConvergenceError(
-                    f"{what}: the model terms are collinear: {', '.join(bad)}. Drop those "
-                    "columns or set penalizer > 0."
-                )
-            transform = np.linalg.inv(chol).T  # beta = transform @ beta_white
-            Zfit = (Zk - means[keep]) @ transform
-        safe = [f"x{j}" for j in range(Zk.shape[1])]
-        df = pd.DataFrame(Zfit, columns=safe)
-        df["_T"] = duration
-        df["_E"] = e
-        if design.strata:
-            df["_S"] = labels
-        cph = CoxPHFitter(
-            penalizer=float(self.penalizer),
-            l1_ratio=float(self.l1_ratio),
-            strata=["_S"] if design.strata else None,
-        )
-        # tight tolerance for the plain likelihood; lifelines' smoothed L1 penalty
-        # sharpens every step and only meets its default tolerance
-        fit_options = {"max_steps": int(self.max_iter)}
-        if float(self.penalizer) == 0.0:
-            fit_options["precision"] = 1e-9
-        run_lifelines(
-            lambda: cph.fit(df, "_T", "_E", fit_options=fit_options),
-            Zk,
-            kept_names,
-            float(self.penalizer),
-            what,
-        )
+            chol = _check_not_collinear(Zk, means[keep], kept_names, what)
+        if self.engine == "numpy":
+            beta_k, var_k, loglik, penalized, n_iter = self._fit_numpy(
+                Zk, duration, e, strata, kept_names, what
+            )
+        else:
+            beta_k, var_k, loglik, penalized, n_iter = self._fit_lifelines(
+                Zk, duration, e, strata, kept_names, what, chol
+            )
         beta = np.zeros(Z.shape[1])
-        beta[keep] = transform @ cph.params_.to_numpy(dtype=float)
+        beta[keep] = beta_k
         var = np.full((Z.shape[1], Z.shape[1]), np.nan)
-        var[np.ix_(keep, keep)] = (
-            transform @ cph.variance_matrix_.to_numpy(dtype=float) @ transform.T
-        )
+        var[np.ix_(keep, keep)] = var_k
         if not np.all(np.isfinite(beta)):
             raise ModelError(f"{what}: non-finite coefficients; increase penalizer.")
         self.design_ = design
         self.coef_ = pd.Series(beta, index=design.terms_, name="coef")
         self.se_ = pd.Series(np.sqrt(np.diag(var)), index=design.terms_, name="se")
         self.vcov_ = pd.DataFrame(var, index=design.terms_, columns=design.terms_)
-        self.loglik_ = float(cph.log_likelihood_)
+        self.loglik_ = float(loglik)
+        self.penalized_loglik_ = float(penalized)
+        self.n_iter_ = int(n_iter)
         self.means_ = pd.Series(means, index=design.terms_, name="mean")
         self.knots_ = dict(design.knots_)
         self.n_events_ = int(e.sum())
@@ -256,6 +263,100 @@ class CoxModel:
             self.baseline_[s] = (times, np.cumsum(dH))
         self._zph_data = (Zk, duration, e, lp, labels, kept_names)
         return self
+
+    def _max_iter(self, default: int) -> int:
+        return default if self.max_iter is None else int(self.max_iter)
+
+    def _fit_numpy(
+        self,
+        Zk: np.ndarray,
+        duration: np.ndarray,
+        e: np.ndarray,
+        strata: np.ndarray | None,
+        names: list[str],
+        what: str,
+    ) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+        """Fit with `fit_cox`; its failures and doubts become epi's errors and warnings."""
+        penalizer = float(self.penalizer)
+        try:
+            fit = fit_cox(
+                Zk,
+                duration,
+                e,
+                strata,
+                penalizer=penalizer,
+                l1_ratio=float(self.l1_ratio),
+                max_iter=None if self.max_iter is None else int(self.max_iter),
+            )
+        except CoxFitError as exc:
+            raise ConvergenceError(
+                f"{what} did not converge ({exc}). {convergence_advice(Zk, names, penalizer)}"
+            ) from None
+        if fit.message:
+            suspects = [n for n, f in zip(names, fit.infinite, strict=True) if f]
+            if not fit.converged:
+                advice = convergence_advice(Zk, names, penalizer, suspects)
+                text = f"{what} did not converge: {fit.message}. {advice}"
+            else:
+                growing = f" ({', '.join(suspects[:10])})" if suspects else ""
+                advice = convergence_advice(Zk, names, penalizer)
+                text = f"{what} converged poorly: {fit.message}{growing}. {advice}"
+            warnings.warn(text, ConvergenceWarning, stacklevel=3)
+        return fit.coef, fit.var, fit.loglik, fit.penalized_loglik, fit.n_iter
+
+    def _fit_lifelines(
+        self,
+        Zk: np.ndarray,
+        duration: np.ndarray,
+        e: np.ndarray,
+        strata: np.ndarray | None,
+        names: list[str],
+        what: str,
+        chol: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, float, float, int]:
+        """Fit with lifelines' ``CoxPHFitter`` (the engine before `fit_cox`, for cross-checks).
+
+        Unpenalised fits (``chol`` given) are run on whitened terms (centred,
+        decorrelated by the Cholesky factor of their covariance) and mapped
+        back: Newton's method is invariant to this, but lifelines' step-size
+        heuristic stalls on the highly correlated columns of a spline basis
+        (Rossi with rcs(age, 4) stops 7.5 log-likelihood units short of R's
+        optimum without it). Penalised fits are run on the raw terms because
+        lifelines' penalty is defined on them.
+        """
+        penalizer = float(self.penalizer)
+        transform = np.eye(Zk.shape[1])
+        Zfit = Zk
+        if chol is not None:
+            transform = np.linalg.inv(chol).T  # beta = transform @ beta_white
+            Zfit = (Zk - Zk.mean(axis=0)) @ transform
+        df = pd.DataFrame(Zfit, columns=[f"x{j}" for j in range(Zk.shape[1])])
+        df["_T"] = duration
+        df["_E"] = e
+        if strata is not None:
+            df["_S"] = strata
+        cph = CoxPHFitter(
+            penalizer=penalizer,
+            l1_ratio=float(self.l1_ratio),
+            strata=["_S"] if strata is not None else None,
+        )
+        # tight tolerance for the plain likelihood; lifelines' smoothed L1 penalty
+        # sharpens every step and only meets its default tolerance
+        fit_options: dict[str, float] = {"max_steps": self._max_iter(500)}
+        if penalizer == 0.0:
+            fit_options["precision"] = 1e-9
+        run_lifelines(
+            lambda: cph.fit(df, "_T", "_E", fit_options=fit_options),
+            Zk,
+            names,
+            penalizer,
+            what,
+        )
+        beta = transform @ cph.params_.to_numpy(dtype=float)
+        var = transform @ cph.variance_matrix_.to_numpy(dtype=float) @ transform.T
+        penalized = float(cph.log_likelihood_)
+        loglik = penalized if penalizer == 0.0 else partial_loglik(Zk, duration, e, beta, strata)
+        return beta, var, loglik, penalized, -1
 
     def summary(self) -> pd.DataFrame:
         """Coefficient table: ``coef``, ``se``, ``hr``, 95% CI of the HR, ``z``, ``p``.

@@ -75,6 +75,7 @@ def _cox_block(m: CoxModel, horizons: Sequence[float]) -> dict[str, Any]:
         "n_events": int(m.n_events_),
         "penalizer": float(m.penalizer),
         "l1_ratio": float(m.l1_ratio),
+        "engine": m.engine,
     }
 
 

@@ -11,7 +11,7 @@ from lifelines import exceptions as ll_exc
 
 from epi.exceptions import ConvergenceError, ConvergenceWarning
 
-__all__ = ["problem_columns", "run_lifelines"]
+__all__ = ["convergence_advice", "problem_columns", "run_lifelines"]
 
 T = TypeVar("T")
 
@@ -42,6 +42,27 @@ def problem_columns(Z: np.ndarray, names: list[str], tol: float = 1e-4) -> list[
     return out
 
 
+def convergence_advice(
+    Z: np.ndarray, names: list[str], penalizer: float, suspects: list[str] | None = None
+) -> str:
+    """What to do about a fit that does not converge: penalise, drop the named columns.
+
+    Names the near-constant or collinear columns of ``Z`` (`problem_columns`);
+    failing those, ``suspects`` (e.g. the terms whose coefficients diverged),
+    as candidates for (quasi-)separation.
+    """
+    bad = problem_columns(Z, names)
+    if bad:
+        cols = f"drop near-constant or collinear columns: {', '.join(bad)}"
+    else:
+        which = f" (suspects: {', '.join(suspects[:10])})" if suspects else ""
+        cols = (
+            "check for a covariate that (almost) perfectly separates events from non-events"
+            f"{which} and drop or merge it"
+        )
+    return f"Increase penalizer (now {penalizer:g}, try e.g. 0.01-0.1), {cols}."
+
+
 def _first_line(obj: object) -> str:
     lines = [ln.strip() for ln in str(obj).splitlines() if ln.strip()]
     return lines[0] if lines else type(obj).__name__
@@ -57,16 +78,7 @@ def run_lifelines(
     """
 
     def advice() -> str:
-        bad = problem_columns(Z, names)
-        cols = (
-            f"drop near-constant or collinear columns: {', '.join(bad)}"
-            if bad
-            else (
-                "check for a covariate that (almost) perfectly separates events from non-events "
-                "and drop or merge it"
-            )
-        )
-        return f"Increase penalizer (now {penalizer:g}, try e.g. 0.01-0.1), {cols}."
+        return convergence_advice(Z, names, penalizer)
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

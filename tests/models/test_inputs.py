@@ -127,7 +127,7 @@ def test_lifelines_convergence_error_becomes_epi_error(monkeypatch) -> None:
 
     monkeypatch.setattr(CoxPHFitter, "fit", fail)
     with pytest.raises(ConvergenceError, match=r"did not converge .*Increase penalizer \(now 0.5"):
-        make_model("cox", penalizer=0.5).fit(X, y)
+        make_model("cox", penalizer=0.5, engine="lifelines").fit(X, y)
 
 
 def test_horizon_beyond_follow_up_warns() -> None:
