@@ -83,7 +83,9 @@ def add_commands(subparsers: Any) -> None:
     ev.set_defaults(func=_cmd_evaluate)
 
     sa = sub.add_parser("sample", help="draw notes of a run for manual annotation (JSONL)")
-    sa.add_argument("run_dir", help="run folder with notes.parquet (and mentions.parquet)")
+    sa.add_argument(
+        "run_dir", help="folder of a finished `epi run` (notes are read from its store.duckdb)"
+    )
     sa.add_argument("--n", type=int, default=200, help="notes to draw (default 200)")
     sa.add_argument(
         "--stratify",

@@ -479,11 +479,23 @@ def evaluate(
     return result
 
 
-def _find(run_dir: Path, name: str) -> Path | None:
-    for cand in (run_dir / name, run_dir / "nlp" / name):
-        if cand.is_file():
-            return cand
-    return None
+def _run_notes(root: Path, pool: int, seed: int) -> pd.DataFrame:
+    """A seeded random pool of notes from a run's event store."""
+    import duckdb
+
+    store = root / "store.duckdb"
+    if not store.is_file():
+        raise NLPError(f"{root} has no store.duckdb; give the folder of a finished `epi run`")
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        # reservoir sampling with a fixed seed is repeatable; sorted so order is too
+        return con.execute(
+            "SELECT note_id, person_id, time, sector, note_type, text FROM notes "
+            f"USING SAMPLE reservoir({int(pool)} ROWS) REPEATABLE ({int(seed)}) "
+            "ORDER BY note_id"
+        ).df()
+    finally:
+        con.close()
 
 
 def sample(
@@ -500,8 +512,10 @@ def sample(
     Parameters
     ----------
     run_dir : path-like
-        A run folder holding ``notes.parquet`` (and optionally
-        ``mentions.parquet``), directly or under ``nlp/``.
+        A run folder written by ``epi run``; notes are read from its event
+        store (``store.duckdb``). A random pool of ``max(20 n, 5000)`` notes is
+        drawn first and its mentions extracted, so sampling stays quick on a
+        large run.
     n : int
         Notes to draw (fewer if the run has fewer).
     stratify : sequence of str
@@ -530,12 +544,8 @@ def sample(
         raise NLPError(f"run folder {root} does not exist")
     if n < 1:
         raise NLPError(f"--n must be >= 1, got {n}")
-    notes_path = _find(root, "notes.parquet")
-    if notes_path is None:
-        raise NLPError(f"{root} has no notes.parquet (looked in {root} and {root / 'nlp'})")
-    notes = pd.read_parquet(notes_path)
-    ment_path = _find(root, "mentions.parquet")
-    mentions = pd.read_parquet(ment_path) if ment_path else extract_mentions(notes, pack=pack)
+    notes = _run_notes(root, pool=max(20 * n, 5000), seed=seed)
+    mentions = extract_mentions(notes, pack=pack)
     strat = list(stratify)
     bad = [s for s in strat if s != "concept" and s not in notes.columns]
     if bad:

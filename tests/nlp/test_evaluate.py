@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -221,8 +222,11 @@ def test_sample_stratified(tmp_path: Path) -> None:
         }
     )
     run = tmp_path / "run"
-    (run / "nlp").mkdir(parents=True)
-    notes.to_parquet(run / "nlp" / "notes.parquet")
+    run.mkdir()
+    con = duckdb.connect(str(run / "store.duckdb"))
+    con.register("notes_frame", notes)
+    con.execute("CREATE TABLE notes AS SELECT * FROM notes_frame")
+    con.close()
     parser = argparse.ArgumentParser()
     add_commands(parser.add_subparsers(dest="cmd"))
     args = parser.parse_args(
