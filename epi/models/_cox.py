@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Self
@@ -15,7 +16,7 @@ from epi.exceptions import ConvergenceError, ConvergenceWarning, ModelError, Sta
 
 from ._base import check_horizon, check_outcome, check_X
 from ._core import baseline_increments, step_at
-from ._coxfit import CoxFitError, fit_cox, partial_loglik
+from ._coxfit import CoxFitError, fit_cox, partial_loglik, single_threaded_blas
 from ._design import Design, check_spline_params, check_strata_param, nonconstant_terms
 from ._lifelines import convergence_advice, problem_columns, run_lifelines
 from ._zph import zph_test
@@ -210,6 +211,11 @@ class CoxModel:
             ``self``.
         """
         self._check_params()
+        # numpy engine: one BLAS thread (see `single_threaded_blas`)
+        with single_threaded_blas() if self.engine == "numpy" else contextlib.nullcontext():
+            return self._fit(X, outcome)
+
+    def _fit(self, X: pd.DataFrame, outcome: pd.DataFrame) -> Self:
         check_X(X)
         duration, event = check_outcome(outcome, X, causes=(self.cause,))
         design = Design(check_spline_params(self.splines), check_strata_param(self.strata)).fit(X)

@@ -34,10 +34,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
+from scipy.linalg import blas
 from scipy.special import expit
 
-__all__ = ["CoxFit", "CoxRiskSets", "fit_cox", "partial_loglik"]
+__all__ = [
+    "CoxFit",
+    "CoxFitError",
+    "CoxRiskSets",
+    "fit_cox",
+    "partial_loglik",
+    "single_threaded_blas",
+]
 
 #: Newton steps allowed by default: without an L1 part (Newton with step
 #: halving, normally 3-8 steps) and with one (lifelines' annealed smoothing,
@@ -49,8 +57,8 @@ DEFAULT_MAX_ITER_L1 = 200
 _BLAS: Any = None
 
 
-def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
-    """Limit BLAS to one thread while fitting.
+def single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
+    """Context manager limiting BLAS to one thread (re-entrant; restores on exit).
 
     The matrices here are small (p x p, n x p with p <= ~100): OpenBLAS'
     threads gain little on them, and when cores are shared (parallel bootstrap
@@ -118,7 +126,14 @@ class CoxFit:
 
 
 class _Stratum:
-    """Index arrays of one stratum's rows (sorted by time) that do not depend on β."""
+    """One stratum's rows (sorted by time) and the index structures that do not depend on β.
+
+    Sums over rows between successive event times (``Σ r_i x_i``, and the
+    same over each time's tied events) are sparse-matrix products ``G @ X``
+    whose pattern is fixed here and whose values ``r_i = exp(x_i β)`` are
+    filled in at each evaluation: one pass over ``X`` without an ``n × p``
+    temporary.
+    """
 
     def __init__(self, X: np.ndarray, time: np.ndarray, event: np.ndarray, efron: bool) -> None:
         self.X = X
@@ -127,18 +142,30 @@ class _Stratum:
         self.n_dead = dead.size
         if dead.size == 0:
             return
+        n = time.size
         ut, first_dead, d = np.unique(time[dead], return_index=True, return_counts=True)
-        self.m = ut.size
+        self.m = m = ut.size
         # event index -> distinct event time j; k = rank among the d_j tied events
-        self.dj = np.repeat(np.arange(ut.size), d)
+        self.dj = np.repeat(np.arange(m), d)
         k = np.arange(dead.size) - np.repeat(first_dead, d)
         self.frac = k / np.repeat(d, d) if efron else np.zeros(dead.size)
         self.first_dead = first_dead  # start of each time's block among the events
-        # first row at risk at t_j, i.e. the first row with time >= t_j
-        self.at = np.searchsorted(time, ut, side="left")
-        # for each row, number of distinct event times <= its time (0: in no risk set)
-        self.n_le = np.searchsorted(ut, time, side="right")
+        # first row at risk at t_j (the first row with time >= t_j); rows before the
+        # first event time are in no risk set that matters
+        at = np.searchsorted(time, ut, side="left")
+        self.a0 = a0 = int(at[0])
+        self.at = at - a0
+        # segment j = rows at[j] .. at[j+1]-1; tied events of time j = dead[first_dead[j]:...]
+        self.G = sparse.csr_matrix(
+            (np.ones(n - a0), np.arange(n - a0), np.r_[at - a0, n - a0]), shape=(m, n - a0)
+        )
+        self.Gd = sparse.csr_matrix(
+            (np.ones(dead.size), dead - a0, np.r_[first_dead, dead.size]), shape=(m, n - a0)
+        )
+        # for each row, number of distinct event times <= its time
+        self.n_le = np.searchsorted(ut, time[a0:], side="right")
         self.x_dead_sum = X[dead].sum(axis=0)
+        self.buffer = np.empty((n - a0, X.shape[1]))
 
     def evaluate(
         self, beta: np.ndarray, hessian: bool
@@ -147,33 +174,35 @@ class _Stratum:
         p = beta.size
         if self.n_dead == 0:
             return 0.0, np.zeros(p), (np.zeros((p, p)) if hessian else None)
-        X = self.X
+        X = self.X[self.a0 :]
+        dead = self.dead - self.a0
         lp = X @ beta
         shift = float(lp.max())
         r = np.exp(lp - shift)  # <= 1; risk sets far below the maximum may underflow
-        rx = X * r[:, None]
-        # segment sums between successive event times, then reverse cumulative sums
+        # sums between successive event times, then reverse cumulative sums
+        self.G.data = r
+        self.Gd.data = r[dead]
         seg0 = np.add.reduceat(r, self.at)
-        seg1 = np.add.reduceat(rx, self.at, axis=0)
         S0 = np.cumsum(seg0[::-1])[::-1]
-        S1 = np.cumsum(seg1[::-1], axis=0)[::-1]
-        dead = self.dead
-        D0 = np.add.reduceat(r[dead], self.first_dead)
-        D1 = np.add.reduceat(rx[dead], self.first_dead, axis=0)
+        S1 = np.cumsum((self.G @ X)[::-1], axis=0)[::-1]
+        D0 = np.add.reduceat(self.Gd.data, self.first_dead)
+        D1 = self.Gd @ X
         dj, frac = self.dj, self.frac
         den = S0[dj] - frac * D0[dj]
         zbar = (S1[dj] - frac[:, None] * D1[dj]) / den[:, None]
         loglik = float(lp[dead].sum() - np.log(den).sum() - shift * dead.size)
         score = self.x_dead_sum - zbar.sum(axis=0)
-        inv_den = 1.0 / den
         info = None
         if hessian:
+            inv_den = 1.0 / den
             c = np.bincount(dj, inv_den, minlength=self.m)
             e = np.bincount(dj, frac * inv_den, minlength=self.m)
-            C = np.concatenate([[0.0], np.cumsum(c)])[self.n_le]
-            w = r * C
-            w[dead] -= r[dead] * e[dj]
-            info = (X.T * w) @ X - zbar.T @ zbar
+            w = r * np.cumsum(c)[self.n_le - 1]  # every row here has n_le >= 1
+            w[dead] -= r[dead] * e[dj]  # w > 0: e_j < c_j
+            # Xᵀ diag(w) X as a symmetric rank-k update of sqrt(w) X (half a gemm)
+            sx = np.multiply(X, np.sqrt(np.maximum(w, 0.0))[:, None], out=self.buffer)
+            upper = blas.dsyrk(1.0, sx.T, trans=0, lower=0)
+            info = np.triu(upper) + np.triu(upper, 1).T - zbar.T @ zbar
         return loglik, score, info
 
 
@@ -485,7 +514,7 @@ def fit_cox(
     annealed = pen.active and float(l1_ratio) > 0
     if max_iter is None:
         max_iter = DEFAULT_MAX_ITER_L1 if annealed else DEFAULT_MAX_ITER
-    with _single_threaded_blas():
+    with single_threaded_blas():
         if annealed:
             out = _lifelines_newton(rs, pen, int(max_iter))
         else:
