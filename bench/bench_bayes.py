@@ -6,12 +6,16 @@ municipalities, 2 chains x 1,000 draws after 1,000 tuning steps in at most
 intercepts, fixed seed), fits it with every available sampler and returns
 one row per sampler. Wall time is the whole ``sample`` call (compilation
 included); ESS/s is the smallest bulk ESS over all parameters divided by it.
+CPU seconds (this process and the chain processes) are reported too: on a
+shared machine wall time depends on the load, CPU time much less (with 2
+chains on 2 free cores the wall time is about half the CPU time).
 
 Run ``python -m bench.bench_bayes`` (``--quick`` for a small smoke run).
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 
@@ -53,6 +57,13 @@ def simulate(
     return X, pd.DataFrame({"duration": t * 365.25, "event": event}, index=X.index)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (PyMC's chain processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run(quick: bool = False) -> list[dict]:
     """Fit the benchmark model with each available sampler; one result row per sampler.
 
@@ -87,9 +98,11 @@ def run(quick: bool = False) -> list[dict]:
     rows = []
     for sampler in available_samplers():
         model = build_weibull_ph_model(design)
+        cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         idata = sample(model, seed=1, draws=draws, tune=tune, chains=2, cores=2, sampler=sampler)
         wall = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
         diag = check_diagnostics(idata, warn=False)
         rows.append(
             {
@@ -97,6 +110,8 @@ def run(quick: bool = False) -> list[dict]:
                 "wall_s": round(wall, 1),
                 "min_ess_bulk": round(diag["min_ess_bulk"], 1),
                 "ess_per_s": round(diag["min_ess_bulk"] / wall, 2),
+                "cpu_s": round(cpu, 1),
+                "ess_per_cpu_s": round(diag["min_ess_bulk"] / cpu, 2),
                 "divergences": diag["divergences"],
                 "max_r_hat": round(diag["max_r_hat"], 4),
                 "persons": len(X),

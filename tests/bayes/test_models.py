@@ -23,7 +23,9 @@ from epi.models.bayes import (
     group_effects,
     median_hazard_ratio,
     posterior_summary,
+    prepare_design,
     prior_predictive_check,
+    resolve_parametrisation,
     shrinkage_table,
     variance_partition,
 )
@@ -134,9 +136,11 @@ def test_report_material(weibull_fit: BayesWeibullPHModel, tmp_path) -> None:
     assert mhr.loc["practice_id", "mhr"] == pytest.approx(expected)
     assert mhr.loc["all groups", "mhr"] > mhr.loc["practice_id", "mhr"]
     sh = shrinkage_table(weibull_fit, "practice_id")
-    # the smallest practices are pulled harder towards the average than the largest
-    k = len(sh) // 3
-    assert sh["shrinkage"].iloc[:k].median() > sh["shrinkage"].iloc[-k:].median()
+    # posterior effects are pulled towards 0 from the unpooled estimates, more so where
+    # fewer events are expected
+    assert sh["posterior_mean"].abs().mean() < sh["unpooled"].abs().mean()
+    assert sh["pooling"].between(0, 1).all()
+    assert sh["pooling"].corr(sh["expected"], method="spearman") == pytest.approx(-1.0)
     for name in ("cat.svg", "cat.png"):
         caterpillar_plot(weibull_fit, "municipality_code", tmp_path / name)
         assert (tmp_path / name).stat().st_size > 1000
@@ -275,3 +279,32 @@ def test_predict_before_fit_and_bad_prob(weibull_fit: BayesWeibullPHModel, cross
         weibull_fit.predict_risk_interval(X.iloc[:3], 365, prob=1.5)
     with pytest.raises(ModelError, match="lacks the group column"):
         weibull_fit.predict_risk(X.iloc[:3].drop(columns=["practice_id"]), 365)
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("auto", {"practice_id": "noncentred", "municipality_code": "centred"}),
+        ("noncentred", {"practice_id": "noncentred", "municipality_code": "noncentred"}),
+        ({"practice_id": "centred"}, {"practice_id": "centred", "municipality_code": "centred"}),
+    ],
+)
+def test_parametrisation_per_group(crossed: tuple, setting: object, expected: dict) -> None:
+    """``auto``: ~15 events per practice stay non-centred, ~75 per municipality are centred."""
+    X, outcome, _ = crossed
+    design = prepare_design(X, outcome, groups=GROUPS)
+    assert resolve_parametrisation(design, Priors(), setting) == expected
+    model = build_weibull_ph_model(design, parametrisation=setting)
+    free = {v.name for v in model.free_RVs}
+    for g, kind in expected.items():
+        assert (f"z_{g}" in free) == (kind == "noncentred")
+        assert (f"u_{g}" in free) == (kind == "centred")
+
+
+def test_bad_parametrisation(crossed: tuple) -> None:
+    X, outcome, _ = crossed
+    design = prepare_design(X, outcome, groups=GROUPS)
+    with pytest.raises(ModelError, match="not groups"):
+        resolve_parametrisation(design, Priors(), {"county": "centred"})
+    with pytest.raises(ModelError, match="must be one of"):
+        resolve_parametrisation(design, Priors(), "centered")

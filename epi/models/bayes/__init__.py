@@ -21,6 +21,7 @@ from ._factories import (
     build_weibull_ph_model,
     noncentred_effect,
     prepare_design,
+    resolve_parametrisation,
 )
 from ._model import BayesPiecewiseExponentialModel, BayesWeibullPHModel
 from ._priors import Priors
@@ -63,6 +64,7 @@ __all__ = [
     "posterior_summary",
     "prepare_design",
     "prior_predictive_check",
+    "resolve_parametrisation",
     "sample",
     "shrinkage_table",
     "variance_partition",

@@ -25,6 +25,7 @@ __all__ = [
     "build_weibull_ph_model",
     "noncentred_effect",
     "prepare_design",
+    "resolve_parametrisation",
 ]
 
 
@@ -250,10 +251,70 @@ def _horseshoe(name: str, p: int, n_events: int, priors: Priors) -> pt.TensorVar
     return z * tau * lam_tilde
 
 
+#: ``parametrisation="auto"`` centres a group when its median number of events per
+#: level times the prior group variance reaches this (see `resolve_parametrisation`).
+CENTRED_INFORMATION = 10.0
+
+
+def resolve_parametrisation(
+    design: SurvivalDesign, priors: Priors, parametrisation: str | Mapping[str, str] = "auto"
+) -> dict[str, str]:
+    """``{group: "centred" | "noncentred"}`` for the random intercepts.
+
+    The non-centred form ``u = sigma z`` samples well when the data say little
+    about each level (many small practices); when every level has many events
+    (a few large municipalities) the likelihood pins each ``u`` down and the
+    centred form ``u ~ Normal(0, sigma)`` samples better (Betancourt &
+    Girolami 2015). ``"auto"`` centres a group when the median events per
+    level times ``priors.group_sd**2`` is at least `CENTRED_INFORMATION`
+    (the data's precision about a level against the prior's), and keeps the
+    non-centred form otherwise.
+
+    Parameters
+    ----------
+    design : SurvivalDesign
+    priors : Priors
+    parametrisation : {"auto", "noncentred", "centred"} or mapping
+        One setting for every group, or ``{group: setting}`` (others "auto").
+
+    Returns
+    -------
+    dict
+    """
+    allowed = ("auto", "noncentred", "centred")
+    if isinstance(parametrisation, str):
+        setting = dict.fromkeys(design.groups, parametrisation)
+    elif isinstance(parametrisation, Mapping):
+        unknown = sorted(set(parametrisation) - set(design.groups))
+        if unknown:
+            raise ModelError(
+                f"parametrisation names {unknown}, which are not groups {list(design.groups)}."
+            )
+        setting = {g: parametrisation.get(g, "auto") for g in design.groups}
+    else:
+        raise ModelError(f"parametrisation must be a string or mapping, got {parametrisation!r}.")
+    out = {}
+    for g, value in setting.items():
+        if value not in allowed:
+            raise ModelError(f"parametrisation of {g!r} must be one of {allowed}, got {value!r}.")
+        if value == "auto":
+            events = np.bincount(design.codes[g], weights=design.event)
+            info = float(np.median(events)) * priors.group_sd**2
+            value = "centred" if info >= CENTRED_INFORMATION else "noncentred"
+        out[g] = value
+    return out
+
+
 def _linear_predictor(
-    design: SurvivalDesign, priors: Priors, log_rate0: float, *, intercept: bool = True
+    design: SurvivalDesign,
+    priors: Priors,
+    log_rate0: float,
+    *,
+    intercept: bool = True,
+    parametrisation: Mapping[str, str] | None = None,
 ) -> pt.TensorVariable:
     """Intercept, coefficients (Normal or horseshoe per block) and random effects, per person."""
+    parametrisation = dict(parametrisation or {})
     n_events = int(design.event.sum())
     if intercept:
         alpha = pm.Normal("intercept", mu=log_rate0, sigma=priors.intercept_sd)
@@ -276,13 +337,16 @@ def _linear_predictor(
         order = np.argsort(np.concatenate([np.asarray(i) for i, _ in parts]))
         beta_all = pt.concatenate([b for _, b in parts])[order]
         beta = pm.Deterministic("beta", beta_all, dims="predictor")
-        Z = pt.as_tensor_variable(design.Z)
-        eta = eta + pt.dot(Z, beta)
+        eta = eta + pt.dot(pt.as_tensor_variable(design.Z), beta)
         coef = pm.Deterministic("coef", beta / design.scale, dims="predictor")
         if alpha is not None:  # intercept at x = 0 on the original predictor scale
             pm.Deterministic("intercept_raw", alpha - pt.sum(coef * design.center))
     for g in design.groups:
-        u = noncentred_effect(g, g, priors.group_sd)
+        if parametrisation.get(g, "noncentred") == "centred":
+            sigma = pm.HalfNormal(f"sigma_{g}", sigma=priors.group_sd)
+            u = pm.Normal(f"u_{g}", 0.0, sigma, dims=g)
+        else:
+            u = noncentred_effect(g, g, priors.group_sd)
         eta = eta + u[design.codes[g]]
     for g, cols in design.slopes.items():
         dim = f"slope_{g}"
@@ -306,6 +370,7 @@ def build_weibull_ph_model(
     slopes: Mapping[str, Sequence[str]] | None = None,
     priors: Priors | Mapping[str, float] | None = None,
     time_scale: float = 365.25,
+    parametrisation: str | Mapping[str, str] = "auto",
 ) -> pm.Model:
     """Weibull proportional-hazards model with crossed random intercepts (non-centred).
 
@@ -327,20 +392,29 @@ def build_weibull_ph_model(
         See `prepare_design`.
     priors : Priors or mapping, optional
         Prior settings (defaults: `Priors`).
+    parametrisation : {"auto", "noncentred", "centred"} or mapping
+        Per group; see `resolve_parametrisation` (``"auto"``: non-centred
+        unless every level carries many events).
 
     Returns
     -------
     pymc.Model
         Coords ``predictor``, one per group and ``slope_<group>``; free variables
         ``intercept``, ``beta_<block>`` (or ``hs_*`` for horseshoe blocks),
-        ``weibull_shape``, ``sigma_<group>``, ``z_<group>``; deterministics
-        ``beta`` (log HR per SD), ``coef`` (log HR per unit), ``u_<group>``;
-        observed ``time``.
+        ``weibull_shape``, ``sigma_<group>``, ``z_<group>`` (non-centred) or
+        ``u_<group>`` (centred); deterministics ``beta`` (log HR per SD),
+        ``coef`` (log HR per unit), ``u_<group>`` (non-centred); observed
+        ``time``.
     """
     design = _as_design(X, outcome, groups, slopes, time_scale)
     priors = Priors.from_any(priors)
     with pm.Model(coords=design.coords()) as model:
-        eta = _linear_predictor(design, priors, _log_crude_rate(design))
+        eta = _linear_predictor(
+            design,
+            priors,
+            _log_crude_rate(design),
+            parametrisation=resolve_parametrisation(design, priors, parametrisation),
+        )
         k = pm.LogNormal("weibull_shape", mu=0.0, sigma=priors.weibull_shape_log_sd)
         # right-censoring bound: the follow-up of censored persons, +inf after an event
         upper = np.where(design.event == 1, np.inf, design.time)
@@ -437,6 +511,7 @@ def build_piecewise_exponential_model(
     time_scale: float = 365.25,
     cuts: Sequence[float] | None = None,
     n_intervals: int = 6,
+    parametrisation: str | Mapping[str, str] = "auto",
 ) -> pm.Model:
     """Piecewise-exponential PH model (Poisson with exposure) with crossed random intercepts.
 
@@ -472,7 +547,13 @@ def build_piecewise_exponential_model(
     coords["interval"] = [f"[{a:g}, {b:g})" for a, b in zip(edges, ends, strict=True)]
     log_rate0 = _log_crude_rate(design)
     with pm.Model(coords=coords) as model:
-        eta = _linear_predictor(design, priors, 0.0, intercept=False)  # log_rate is the level
+        eta = _linear_predictor(  # no intercept: log_rate is the level
+            design,
+            priors,
+            0.0,
+            intercept=False,
+            parametrisation=resolve_parametrisation(design, priors, parametrisation),
+        )
         log_rate = pm.Normal(
             "log_rate", mu=log_rate0, sigma=priors.baseline_log_rate_sd, dims="interval"
         )

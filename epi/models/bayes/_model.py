@@ -57,6 +57,7 @@ class _BayesSurvival:
         target_accept: float = 0.9,
         time_scale: float = 365.25,
         diagnostics: bool = True,
+        parametrisation: str | Mapping[str, str] = "auto",
     ) -> None:
         self.groups = (groups,) if isinstance(groups, str) else tuple(groups)
         self.slopes = slopes
@@ -70,6 +71,7 @@ class _BayesSurvival:
         self.target_accept = target_accept
         self.time_scale = time_scale
         self.diagnostics = diagnostics
+        self.parametrisation = parametrisation
         Priors.from_any(priors)  # fail early on unknown keys
 
     # -- building and sampling -------------------------------------------------------------
@@ -333,6 +335,10 @@ class BayesWeibullPHModel(_BayesSurvival):
         Days per model time unit (priors refer to it).
     diagnostics : bool
         Warn (`DiagnosticsWarning`) when a convergence check fails.
+    parametrisation : {"auto", "noncentred", "centred"} or mapping
+        Random-intercept parametrisation per group (`resolve_parametrisation`;
+        ``"auto"`` keeps small practices non-centred and centres groups whose
+        levels all carry many events).
 
     Attributes
     ----------
@@ -349,7 +355,9 @@ class BayesWeibullPHModel(_BayesSurvival):
     kind = "bayes_weibull_ph"
 
     def _build(self, design: SurvivalDesign) -> pm.Model:
-        return build_weibull_ph_model(design, priors=self.priors)
+        return build_weibull_ph_model(
+            design, priors=self.priors, parametrisation=self.parametrisation
+        )
 
     def _log_cumhaz0(self, tau: float) -> np.ndarray:
         return _draws(self.idata_, "weibull_shape") * np.log(tau)
@@ -373,7 +381,7 @@ class BayesPiecewiseExponentialModel(_BayesSurvival):
     n_intervals : int, default 6
         Intervals when ``cuts`` is not given.
     groups, slopes, priors, draws, tune, chains, cores, seed, sampler, target_accept, \
-time_scale, diagnostics
+time_scale, diagnostics, parametrisation
         As `BayesWeibullPHModel`.
     """
 
@@ -393,6 +401,7 @@ time_scale, diagnostics
         target_accept: float = 0.9,
         time_scale: float = 365.25,
         diagnostics: bool = True,
+        parametrisation: str | Mapping[str, str] = "auto",
         cuts: Sequence[float] | None = None,
         n_intervals: int = 6,
     ) -> None:
@@ -409,6 +418,7 @@ time_scale, diagnostics
             target_accept=target_accept,
             time_scale=time_scale,
             diagnostics=diagnostics,
+            parametrisation=parametrisation,
         )
         self.cuts = cuts
         self.n_intervals = n_intervals
@@ -416,7 +426,10 @@ time_scale, diagnostics
     def _build(self, design: SurvivalDesign) -> pm.Model:
         self.cuts_ = _cuts(design, self.cuts, self.n_intervals) * design.time_scale
         return build_piecewise_exponential_model(
-            design, priors=self.priors, cuts=list(self.cuts_) if len(self.cuts_) else []
+            design,
+            priors=self.priors,
+            cuts=list(self.cuts_) if len(self.cuts_) else [],
+            parametrisation=self.parametrisation,
         )
 
     def _log_cumhaz0(self, tau: float) -> np.ndarray:

@@ -217,10 +217,7 @@ def caterpillar_plot(
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no global backend or figure state
 
     table = group_effects(model, group, prob=prob, min_size=min_size)
     fig = Figure(figsize=(6.0, max(2.5, 0.12 * len(table) + 1.2)))
@@ -266,7 +263,8 @@ def variance_partition(model: _BayesSurvival, *, prob: float = 0.9) -> pd.DataFr
     ``var(z·beta) + sum_g sigma_g^2 + pi^2/6``; each component's share is its
     variance over that total (per posterior draw, then summarised). The
     group shares are the variance partition coefficients (VPC, ICC-like) of
-    practice and municipality; random slopes are not included.
+    practice and municipality; random slopes are not included. Report
+    material for TRIPOD+AI items 12d and 23b (heterogeneity across clusters).
 
     Returns
     -------
@@ -304,6 +302,7 @@ def median_hazard_ratio(model: _BayesSurvival, *, prob: float = 0.9) -> pd.DataF
     predictors in two randomly chosen clusters, the higher-risk one on top
     (Bengtsson & Dribe 2010; Austin et al. 2017). ``"all groups"`` uses the
     sum of the group variances (two persons differing in every cluster).
+    Report material for TRIPOD+AI items 12d and 23b.
 
     Returns
     -------
@@ -331,17 +330,20 @@ def shrinkage_table(
     The unpooled estimate of a cluster is ``log((O + 0.5) / (E + 0.5))``, with
     ``O`` its observed events and ``E`` the events expected from the rest of
     the model (posterior mean over draws of the cumulative hazards without
-    this group's effect). ``shrinkage = 1 - posterior mean / unpooled`` is
-    near 1 for small clusters (pulled to the average) and near 0 for large
-    ones. Clusters with fewer than ``min_size`` persons are left out (their
-    number is in ``attrs["n_masked_levels"]``).
+    this group's effect). Its sampling variance is about ``1 / E``, so the
+    normal-approximation pooling factor is ``pooling = 1 / (1 + sigma^2 E)``
+    (``sigma^2`` the posterior mean group variance): near 1 for small
+    clusters (pulled to the average), near 0 for large ones. Put
+    ``posterior_mean`` against ``unpooled`` for the usual shrinkage plot.
+    Clusters with fewer than ``min_size`` persons are left out (their number
+    is in ``attrs["n_masked_levels"]``).
 
     Returns
     -------
     pandas.DataFrame
         Index: level; ``n_persons``, ``n_events`` (masked below ``min_size``),
-        ``expected``, ``unpooled``, ``posterior_mean``, ``shrinkage``; sorted
-        by ``n_persons``.
+        ``expected``, ``unpooled``, ``posterior_mean``, ``pooling``; sorted by
+        ``n_persons``.
     """
     _check(model)
     _check_group(model, group)
@@ -356,8 +358,8 @@ def shrinkage_table(
     n, e = _counts(model, group)
     unpooled = np.log((e + 0.5) / (expected + 0.5))
     u_mean = _draws(model.idata_, f"u_{group}").mean(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shrink = 1.0 - u_mean / unpooled
+    sigma2 = float((_draws(model.idata_, f"sigma_{group}") ** 2).mean())
+    pooling = 1.0 / (1.0 + sigma2 * expected)
     out = pd.DataFrame(
         {
             "n_persons": pd.array(n, dtype="Int64"),
@@ -365,7 +367,7 @@ def shrinkage_table(
             "expected": expected,
             "unpooled": unpooled,
             "posterior_mean": u_mean,
-            "shrinkage": shrink,
+            "pooling": pooling,
         },
         index=pd.Index(d.levels[group], name=group),
     )
