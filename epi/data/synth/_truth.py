@@ -59,8 +59,11 @@ def risk_protocol_a(ch: Chunk) -> dict[str, np.ndarray]:
     y = 8
     day = float(A_INDEX_DAY)
     person = np.arange(ch.n)
-    age = ch.age_at(day)
-    elig = ch.active_y[y] & (age >= 65.0) & ~is_abroad(ch, person, np.full(ch.n, day))
+    # aged 65 in completed years on the index date: born on or before 1958-01-01
+    born_by = float((np.datetime64("1958-01-01") - np.datetime64("2015-01-01")).astype(int))
+    elig = (
+        ch.active_y[y] & (ch.traits.birth <= born_by) & ~is_abroad(ch, person, np.full(ch.n, day))
+    )
     lo, lh, ld = ch.lam[0, y], ch.lam[1, y], ch.lam[2, y]
     acute = np.where(elig, cif(lo + lh, ld, A_HORIZON), np.nan)
     hf = np.where(elig, cif(lh, ld, A_HORIZON), np.nan)
@@ -363,7 +366,8 @@ def truth_document(region: Region, persons: int, seed: int) -> dict[str, Any]:
         "protocols": {
             "acute_admission_65plus": {
                 "index_date": "2023-01-01",
-                "eligible": "aged >= 65, alive, not emigrated and not abroad on the index date",
+                "eligible": "aged >= 65 in completed years (born on or before 1958-01-01), alive, "
+                "not emigrated and not abroad on the index date",
                 "outcome": "first acute admission: hosp_contacts priority ATA1 with end - start "
                 ">= 12 h, start on or after the index date",
                 "competing": "death",
