@@ -10,7 +10,8 @@ Methods, and what each is checked against (``tests/models/reference``):
 - Restricted cubic splines: Harrell's parametrisation with knots at his
   default quantiles, learnt in ``fit`` (``Hmisc::rcspline.eval(norm=2)``,
   ``rms::rcs``).
-- `CoxModel`: lifelines' Efron partial likelihood (``coxph(ties="efron")``);
+- `CoxModel`: Efron partial likelihood (``coxph(ties="efron")``), fitted by
+  epi's vectorised numpy engine (``engine="lifelines"``: lifelines' fitter);
   every model term is centred at its training mean (R's survival 3.x leaves
   0/1 covariates uncentred; risks do not depend on centring); baseline
   cumulative hazard per stratum with Efron's tie correction, as

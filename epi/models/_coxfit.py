@@ -5,11 +5,13 @@ Newton–Raphson. Everything is vectorised over persons and events:
 
 - rows are sorted by (stratum, time) once, in `CoxRiskSets`;
 - risk-set sums ``S0_j = Σ_{t_i >= t_j} r_i`` and ``S1_j = Σ r_i x_i`` come
-  from reverse cumulative sums of per-time segment sums;
+  from reverse cumulative sums of the sums between successive event times
+  (sparse products with a fixed pattern);
 - Efron's correction is vectorised by expanding each distinct event time
   ``t_j`` with ``d_j`` tied events into one row per event ``k = 0 … d_j - 1``
   (denominator ``S0_j - k/d_j D0_j``, ``D`` the sums over the tied events);
-- the information matrix is ``Xᵀ diag(w) X - Z̄ᵀ Z̄`` with
+- the information matrix is ``Xᵀ diag(w) X - Z̄ᵀ Z̄`` (a symmetric rank-k
+  update) with
   ``w_i = r_i (Σ_{t_j <= t_i} Σ_k 1/den_jk - δ_i Σ_k (k/d_j)/den_jk)`` and
   ``Z̄`` the (events × p) risk-set means, so no ``n × p × p`` array is built.
 

@@ -21,7 +21,7 @@ __all__ = ["MODEL_KINDS", "make_model"]
 #:   strength on standardised coefficients), ``l1_ratio`` (0 ridge … 1 lasso),
 #:   ``splines`` ({column: knots 3-7}, Harrell's restricted cubic splines),
 #:   ``strata`` ([columns]), ``baseline_ties`` ("efron" | "breslow"),
-#:   ``max_iter`` (Newton steps).
+#:   ``max_iter`` (Newton steps), ``engine`` ("numpy" | "lifelines").
 #: - ``cause_specific_cox`` (`CauseSpecificCoxModel`): as ``cox`` plus
 #:   ``product_limit`` (bool, all-cause survival as product limit).
 #: - ``weibull`` (`WeibullModel`): ``penalizer``, ``splines``.
