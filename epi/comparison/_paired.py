@@ -33,10 +33,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from epi.comparison._nested import likelihood_ratio_test
-from epi.comparison._reclassification import _idi, _nri, check_cuts
+from epi.comparison._netbenefit import net_benefits
+from epi.comparison._reclassification import _idi, _idi_weights, _nri, check_cuts
 from epi.exceptions import StatisticalWarning, ValidationInputError
 from epi.validation._checks import as_outcome, as_risk, check_horizon
-from epi.validation._decision import _net_benefit, _treat_all, check_thresholds
+from epi.validation._decision import _treat_all, check_thresholds
 from epi.validation._estimators import HorizonData, prepare
 from epi.validation._performance import score
 from epi.validation._resampling import _fit_predict, _FitLog, _subset
@@ -93,7 +94,7 @@ METHOD = (
 def _arm_stats(
     hd: HorizonData, risk: FloatArray, thresholds: FloatArray, measures: Sequence[str]
 ) -> tuple[dict[str, float], FloatArray]:
-    return score(hd, risk, measures), _net_benefit(hd, risk, thresholds)
+    return score(hd, risk, measures), net_benefits(hd, risk, thresholds)
 
 
 def _all_stats(
@@ -120,6 +121,7 @@ def _all_stats(
             out[f"arm|{arm}|nb|{k}"] = float(v)
     harm = thresholds / (1.0 - thresholds)
     r0 = risks[reference]
+    weights = _idi_weights(hd)
     for arm, risk in risks.items():
         if arm == reference:
             continue
@@ -128,7 +130,7 @@ def _all_stats(
             out[key + m] = sc[arm][m] - sc[reference][m]
         cat = _nri(hd, r0, risk, cuts)
         con = _nri(hd, r0, risk, None)
-        idi = _idi(hd, r0, risk)
+        idi = _idi(hd, r0, risk, weights)
         out[key + "nri_event"], out[key + "nri_nonevent"] = cat["event"], cat["nonevent"]
         out[key + "nri"] = cat["nri"]
         out[key + "cnri_event"], out[key + "cnri_nonevent"] = con["event"], con["nonevent"]

@@ -108,14 +108,26 @@ def _nri(
     return _moves(hd, up, down)
 
 
-def _idi(hd: HorizonData, reference: FloatArray, new: FloatArray) -> dict[str, float]:
+def _idi_weights(hd: HorizonData) -> tuple[FloatArray, FloatArray]:
+    """IPCW weights of events and of non-events, each normalised to sum 1 (or 0)."""
     w_ev = hd.ipcw * hd.case
     w_ne = hd.ipcw * (hd.alive | hd.competing)
-    if w_ev.sum() == 0 or w_ne.sum() == 0:
-        nan = float("nan")
-        return {"event": nan, "nonevent": nan, "idi": nan}
-    ev = float(np.dot(w_ev, new - reference) / w_ev.sum())
-    ne = float(np.dot(w_ne, reference - new) / w_ne.sum())
+    s_ev, s_ne = w_ev.sum(), w_ne.sum()
+    return (w_ev / s_ev if s_ev > 0 else w_ev * np.nan), (
+        w_ne / s_ne if s_ne > 0 else w_ne * np.nan
+    )
+
+
+def _idi(
+    hd: HorizonData,
+    reference: FloatArray,
+    new: FloatArray,
+    weights: tuple[FloatArray, FloatArray] | None = None,
+) -> dict[str, float]:
+    w_ev, w_ne = _idi_weights(hd) if weights is None else weights
+    delta = new - reference
+    ev = float(np.dot(w_ev, delta))
+    ne = float(-np.dot(w_ne, delta))
     return {"event": ev, "nonevent": ne, "idi": ev + ne}
 
 

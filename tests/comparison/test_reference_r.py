@@ -136,3 +136,20 @@ def test_published_binary_example_pencina_2008() -> None:
     ev, ne = e == 1, e == 0
     want = (r1[ev].mean() - r0[ev].mean()) - (r1[ne].mean() - r0[ne].mean())
     assert idi["idi"] == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize("competing", [False, True])
+def test_vectorised_net_benefit_equals_validation(competing: bool) -> None:
+    """The all-thresholds net benefit equals epi.validation's per-threshold one."""
+    from epi.comparison._netbenefit import net_benefits
+    from epi.validation._decision import _net_benefit
+    from epi.validation._estimators import prepare
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    t = (np.round(rng.exponential(1000, n)) + 1).astype(float)
+    e = rng.integers(0, 3 if competing else 2, n).astype(np.int64)
+    r = np.round(rng.beta(1, 6, n), 2)  # ties with the thresholds
+    hd = prepare(t, e, 700.0)
+    th = np.concatenate([np.arange(1, 51) / 100, [0.99, 0.005]])[::-1].copy()
+    np.testing.assert_allclose(net_benefits(hd, r, th), _net_benefit(hd, r, th), atol=1e-14)
