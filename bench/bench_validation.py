@@ -12,8 +12,7 @@ refits the whole procedure, spline knots included.
 
 Rows:
 
-* ``epi.models.CoxModel`` (lifelines' Efron Newton-Raphson) - what a study
-  runs; the fit dominates the time.
+* ``epi.models.CoxModel`` (its default engine) - what a study runs.
 * ``lean numpy Cox`` (Breslow ties, defined here) - the same procedure with
   a minimal fit, to show what validation itself costs.
 * ``rms::validate`` on ``cph(Surv(time, status) ~ rcs(age, 6) + x1 + ... +
@@ -22,6 +21,11 @@ Rows:
 ``epi`` scores every resample twice (resample and original data) with all
 12 measures at the horizon, or with Harrell's C only (closest to rms,
 which computes Dxy, R2, slope, D, U, Q, g).
+
+``cpu_seconds`` sums the CPU time of every resample (in the worker processes)
+and of the main process, so ``cpu_per_core_s`` is the wall time the run
+would take with the cores to itself - wall ``seconds`` on a shared machine
+mostly measure the other load.
 
 Usage: ``python bench/bench_validation.py [--quick]`` or ``python -m bench validation``.
 """
