@@ -22,8 +22,10 @@ from epi.comparison._reclassification import survival_idi, survival_nri
 from epi.comparison._report import (
     FOREST_STATISTICS,
     added_value_text,
+    decision_curves,
     delta_net_benefit_table,
     forest_data,
+    plot_delta_net_benefit,
     plot_forest,
 )
 
@@ -35,10 +37,12 @@ __all__ = [
     "added_value_text",
     "compare_arms",
     "compare_predictions",
+    "decision_curves",
     "delta_net_benefit_table",
     "forest_data",
     "likelihood_ratio_test",
     "null_loglik",
+    "plot_delta_net_benefit",
     "plot_forest",
     "survival_idi",
     "survival_nri",

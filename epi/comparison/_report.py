@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from epi.comparison._paired import LOWER_IS_BETTER, PAIR_STATISTICS
 from epi.exceptions import ValidationInputError
+from epi.validation._decision import TREAT_ALL, TREAT_NONE
 from epi.validation._plots import _save
 
 #: Display names of the pair statistics.
@@ -209,6 +210,77 @@ def delta_net_benefit_table(result: Mapping[str, Any]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def decision_curves(result: Mapping[str, Any], model: str | None = None) -> pd.DataFrame:
+    """Apparent decision curves of every arm with treat-all and treat-none, overlaid.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`compare_arms` or :func:`compare_predictions`.
+    model : str, optional
+        Only this model's arms (default: all, labelled ``arm / model``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``threshold``, ``model``, ``net_benefit``: the long form
+        :func:`epi.validation.plot_decision_curve` draws.
+    """
+    _check(result)
+    rows = []
+    for a in result["arms"]:
+        if model is not None and a["model"] != model:
+            continue
+        label = a["arm"] if model is not None else f"{a['arm']} / {a['model']}"
+        rows += [
+            {"threshold": r["threshold"], "model": label, "net_benefit": r["apparent"]}
+            for r in a["net_benefit"]
+        ]
+    th = result["thresholds"]
+    rows += [
+        {"threshold": t, "model": TREAT_ALL, "net_benefit": v}
+        for t, v in zip(th, result["treat_all"], strict=True)
+    ]
+    rows += [{"threshold": t, "model": TREAT_NONE, "net_benefit": 0.0} for t in th]
+    return pd.DataFrame(rows)
+
+
+def plot_delta_net_benefit(result: Mapping[str, Any], stem: str | os.PathLike[str]) -> list[Path]:
+    """Difference in net benefit (extended - reference) by threshold, with its band.
+
+    One line per extended arm and model (optimism-corrected when the result
+    is), the interval as a shaded band, and zero (no added value) dashed.
+
+    Returns
+    -------
+    list of Path
+        The PNG and SVG written.
+    """
+    table = delta_net_benefit_table(result)
+    fig = Figure(figsize=(6.0, 4.5))
+    ax = fig.subplots()
+    for k, ((model, arm), part) in enumerate(table.groupby(["model", "arm"], sort=False)):
+        colour = f"C{k}"
+        if part["delta_nb_lower"].notna().all():
+            ax.fill_between(
+                part["threshold"],
+                part["delta_nb_lower"].astype(float),
+                part["delta_nb_upper"].astype(float),
+                color=colour,
+                alpha=0.2,
+                lw=0,
+            )
+        ax.plot(part["threshold"], part["delta_nb"], color=colour, lw=2, label=f"{arm} ({model})")
+    ax.axhline(0.0, color="grey", ls="--", lw=1)
+    ax.set_xlabel("Threshold risk")
+    ax.set_ylabel(f"Δ net benefit vs {result.get('reference', 'reference')}")
+    corrected = "optimism-corrected, " if result.get("optimism_corrected") else ""
+    pct = round(100 * float(result.get("level", 0.95)))
+    ax.set_title(f"Added net benefit ({corrected}{pct}% band)", fontsize=9)
+    ax.legend(frameon=False, fontsize=8)
+    return _save(fig, stem)
 
 
 # ------------------------------------------------------------------------ text

@@ -26,11 +26,14 @@ from epi.comparison import (
     added_value_text,
     compare_arms,
     compare_predictions,
+    decision_curves,
     delta_net_benefit_table,
     forest_data,
+    plot_delta_net_benefit,
     plot_forest,
 )
 from epi.exceptions import ValidationInputError
+from epi.validation import plot_decision_curve
 from tests.comparison._sim import HORIZON, fit_arms, protocol_for, simulate
 
 PRIMARY = ("harrell_c", "uno_c", "auc", "brier", "ipa", "idi", "nri_event", "nri_nonevent")
@@ -210,6 +213,12 @@ def test_forest_plot_and_tables(compared: dict, tmp_path) -> None:
     assert len(nb) == 2 * len(compared["thresholds"])
     with pytest.raises(ValidationInputError, match="unknown"):
         forest_data(compared, ["auc_typo"])
+    paths = plot_delta_net_benefit(compared, tmp_path / "dnb")
+    assert sorted(p.suffix for p in paths) == [".png", ".svg"]
+    curves = decision_curves(compared, model="cox")
+    assert set(curves["model"]) == {"gp", "gp_hosp", "gp_muni", "treat_all", "treat_none"}
+    paths = plot_decision_curve(curves, HORIZON, tmp_path / "dca")
+    assert len(paths) == 2
 
 
 def test_no_warnings_on_clean_data(design) -> None:
