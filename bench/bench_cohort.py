@@ -73,15 +73,15 @@ def make_store(path: Path, persons: int, per_person: int = EVENTS_PER_PERSON) ->
     con.execute("SET preserve_insertion_order = false")
     pid = "'P' || lpad(CAST(i AS VARCHAR), 8, '0')"
     con.execute(f"""CREATE TABLE persons AS SELECT {pid} AS person_id,
-        CASE WHEN {_u('i', 1)} < 0.5 THEN 'F' ELSE 'M' END AS sex,
-        CAST(DATE '1923-01-01' + CAST(FLOOR({_u('i', 2)} * 29000) AS INTEGER) AS DATE)
+        CASE WHEN {_u("i", 1)} < 0.5 THEN 'F' ELSE 'M' END AS sex,
+        CAST(DATE '1923-01-01' + CAST(FLOOR({_u("i", 2)} * 29000) AS INTEGER) AS DATE)
             AS birth_date,
-        CASE WHEN {_u('i', 3)} < 0.06 THEN CAST(DATE '2015-01-02'
-            + CAST(FLOOR({_u('i', 4)} * 3650) AS INTEGER) AS DATE) END AS death_date,
-        CASE WHEN {_u('i', 5)} < 0.01 THEN CAST(DATE '2016-01-01'
-            + CAST(FLOOR({_u('i', 6)} * 3000) AS INTEGER) AS DATE) END AS emigration_date,
-        {_pick(MUNIS, _u('i', 7))} AS municipality_code,
-        CAST(100001 + CAST(FLOOR({_u('i', 8)} * 200) AS INTEGER) AS VARCHAR) AS practice_id
+        CASE WHEN {_u("i", 3)} < 0.06 THEN CAST(DATE '2015-01-02'
+            + CAST(FLOOR({_u("i", 4)} * 3650) AS INTEGER) AS DATE) END AS death_date,
+        CASE WHEN {_u("i", 5)} < 0.01 THEN CAST(DATE '2016-01-01'
+            + CAST(FLOOR({_u("i", 6)} * 3000) AS INTEGER) AS DATE) END AS emigration_date,
+        {_pick(MUNIS, _u("i", 7))} AS municipality_code,
+        CAST(100001 + CAST(FLOOR({_u("i", 8)} * 200) AS INTEGER) AS VARCHAR) AS practice_id
         FROM range({persons}) t(i)""")
     con.execute("""CREATE TABLE gp_practices AS SELECT DISTINCT practice_id,
         MIN(municipality_code) AS municipality_code, 2 AS n_gps FROM persons GROUP BY ALL""")
@@ -106,17 +106,65 @@ def make_store(path: Path, persons: int, per_person: int = EVENTS_PER_PERSON) ->
     day = f"CAST(FLOOR({_u('i', 12)} * 3652) AS INTEGER)"
     pair_day = f"CAST(FLOOR({_u('i // 2', 12)} * 3652) AS INTEGER)"
     ts = f"(TIMESTAMP '2015-01-01' + INTERVAL 1 DAY * {day})"
-    pair_ts = (f"(TIMESTAMP '2015-01-01' + INTERVAL 1 DAY * {pair_day} "
-               f"+ INTERVAL 1 MINUTE * CAST(FLOOR({_u('i // 2', 13)} * 1400) AS INTEGER))")
+    pair_ts = (
+        f"(TIMESTAMP '2015-01-01' + INTERVAL 1 DAY * {pair_day} "
+        f"+ INTERVAL 1 MINUTE * CAST(FLOOR({_u('i // 2', 13)} * 1400) AS INTEGER))"
+    )
     monday = f"(TIMESTAMP '2015-01-05' + INTERVAL 7 DAY * ({day} // 7))"
     u = _u("i", 14)
-    icpc = ["K86", "T90", "K78", "R95", "U99", "K77", "P70", "R74", "U71", "L03", "A04",
-            "N01", "S18", "D01", "L86", "R78", "P06", "K87", "T93", "K95"]
-    atc = ["C03CA01", "C09AA05", "C07AB02", "B01AF02", "A10BA02", "C10AA05", "R03BB04",
-           "N02AX02", "N05CF01", "N06AB04", "J01CE02", "N02BE01", "A02BC02", "C08CA01"]
+    icpc = [
+        "K86",
+        "T90",
+        "K78",
+        "R95",
+        "U99",
+        "K77",
+        "P70",
+        "R74",
+        "U71",
+        "L03",
+        "A04",
+        "N01",
+        "S18",
+        "D01",
+        "L86",
+        "R78",
+        "P06",
+        "K87",
+        "T93",
+        "K95",
+    ]
+    atc = [
+        "C03CA01",
+        "C09AA05",
+        "C07AB02",
+        "B01AF02",
+        "A10BA02",
+        "C10AA05",
+        "R03BB04",
+        "N02AX02",
+        "N05CF01",
+        "N06AB04",
+        "J01CE02",
+        "N02BE01",
+        "A02BC02",
+        "C08CA01",
+    ]
     npu = ["NPU27300", "DNK35302", "NPU18016", "NPU21571", "NPU01568", "NPU02319"]
-    sks = ["DI500", "DI489", "DE119", "DJ449", "DN189", "DF039", "DJ189", "DN390", "DS720",
-           "DR296", "DZ039", "DK590"]
+    sks = [
+        "DI500",
+        "DI489",
+        "DE119",
+        "DJ449",
+        "DN189",
+        "DF039",
+        "DJ189",
+        "DN390",
+        "DS720",
+        "DR296",
+        "DZ039",
+        "DK590",
+    ]
     fsiii = ["J1.1", "J1.2", "J2.1", "J3.1", "J3.2", "J4.1", "J5.1"]
     select = f"""SELECT {p} AS person_id,
       CASE WHEN k < 0.76 AND k >= 0.72 OR k >= 0.98 THEN {pair_ts}
@@ -126,16 +174,16 @@ def make_store(path: Path, persons: int, per_person: int = EVENTS_PER_PERSON) ->
       CASE WHEN k < 0.30 THEN 'YDELSE' WHEN k < 0.45 THEN 'ICPC2' WHEN k < 0.55 THEN 'NPU'
            WHEN k < 0.72 THEN 'ATC' WHEN k < 0.84 THEN 'SKS' WHEN k < 0.92 THEN 'MUNI'
            WHEN k < 0.95 THEN 'FSIII' WHEN k < 0.98 THEN 'MUNI' ELSE 'SKS' END AS vocabulary,
-      CASE WHEN k < 0.30 THEN {_pick(['0101', '0120', '0201', '0204', '0105', '0411'], u)}
+      CASE WHEN k < 0.30 THEN {_pick(["0101", "0120", "0201", "0204", "0105", "0411"], u)}
            WHEN k < 0.45 THEN {_pick(icpc, u)}
            WHEN k < 0.55 THEN {_pick(npu, u)}
            WHEN k < 0.72 THEN {_pick(atc, u)}
            WHEN k < 0.76 AND i % 2 = 0 THEN CASE WHEN {u} < 0.6 THEN 'ATA1' ELSE 'ATA3' END
            WHEN k < 0.76 THEN {_pick(sks, u)}
            WHEN k < 0.84 THEN {_pick(sks, u)}
-           WHEN k < 0.92 THEN {_pick(['HOMECARE_PERSONAL', 'HOMECARE_PRACTICAL'], u)}
+           WHEN k < 0.92 THEN {_pick(["HOMECARE_PERSONAL", "HOMECARE_PRACTICAL"], u)}
            WHEN k < 0.95 THEN {_pick(fsiii, u)}
-           WHEN k < 0.98 THEN {_pick(['FALL', 'NURSING_SUL138', 'NURSING_SUL138'], u)}
+           WHEN k < 0.98 THEN {_pick(["FALL", "NURSING_SUL138", "NURSING_SUL138"], u)}
            ELSE 'UXRC00' END AS code,
       CASE WHEN k >= 0.45 AND k < 0.55 THEN ROUND(20 + {u} * 100, 1)
            WHEN k >= 0.55 AND k < 0.72 THEN CAST(30 + FLOOR({u} * 70) AS DOUBLE)
@@ -171,8 +219,12 @@ def bench_protocol() -> object:
     return protocol_from_dict(data)
 
 
-def pandas_features(events: pd.DataFrame, cohort: pd.DataFrame, lookback: int,
-                    windows_of: dict[str, dict[str, tuple[int, int]]]) -> pd.DataFrame:
+def pandas_features(
+    events: pd.DataFrame,
+    cohort: pd.DataFrame,
+    lookback: int,
+    windows_of: dict[str, dict[str, tuple[int, int]]],
+) -> pd.DataFrame:
     """The peer subset of features in plain pandas (definitions as in ``epi.features``).
 
     ``windows_of`` maps a set (gp, hospital, municipal) to its count windows.
@@ -203,44 +255,50 @@ def pandas_features(events: pd.DataFrame, cohort: pd.DataFrame, lookback: int,
         m = gp & (e["vocabulary"] == cl.vocabulary) & e["code"].str.startswith(tuple(cl.codes))
         out[f"gp__{name}"] = per_person(m & in_lb, "count").gt(0).astype(int)
     labs = e.loc[gp & (e["vocabulary"] == "NPU") & in_lb].copy()
-    labs["v"] = labs["value_num"].fillna(pd.to_numeric(
-        labs["value_text"].str.replace(r"[<>=]", "", regex=True), errors="coerce"))
+    labs["v"] = labs["value_num"].fillna(
+        pd.to_numeric(labs["value_text"].str.replace(r"[<>=]", "", regex=True), errors="coerce")
+    )
     labs = labs.dropna(subset=["v"]).sort_values(["person_id", "time", "v"])
     for name, codes in DEFAULT_LABS.items():
         g = labs[labs["code"].isin(codes)].groupby("person_id")["v"]
         out[f"gp__lab_{name}_last"] = g.last().reindex(idx)
         out[f"gp__lab_{name}_mean"] = g.mean().reindex(idx)
         out[f"gp__lab_{name}_n"] = g.count().reindex(idx).fillna(0)
-    active = gp & (e["vocabulary"] == "ATC") & (
-        e["days_before"] <= e["value_num"].fillna(90) + 30)
+    active = gp & (e["vocabulary"] == "ATC") & (e["days_before"] <= e["value_num"].fillna(90) + 30)
     for name, prefixes in DEFAULT_DRUG_CLASSES.items():
         m = active & e["code"].str.startswith(tuple(prefixes))
         out[f"gp__drug_{name}"] = per_person(m, "count").gt(0).astype(int)
-    out["gp__n_drugs"] = (e.loc[active].groupby("person_id")["code"].nunique()
-                          .reindex(idx).fillna(0))
+    out["gp__n_drugs"] = e.loc[active].groupby("person_id")["code"].nunique().reindex(idx).fillna(0)
     contact = (e["sector"] == "hospital") & (e["source"] == "hosp_contacts")
     adm = contact & (e["value_num"] >= 0.5)
     for name, w in windows_of["hospital"].items():
         out[f"hosp__acute_admissions_{name}"] = per_person(
-            adm & (e["code"] == "ATA1") & win(w), "count").fillna(0)
+            adm & (e["code"] == "ATA1") & win(w), "count"
+        ).fillna(0)
         out[f"hosp__planned_admissions_{name}"] = per_person(
-            adm & (e["code"] == "ATA3") & win(w), "count").fillna(0)
+            adm & (e["code"] == "ATA3") & win(w), "count"
+        ).fillna(0)
         out[f"hosp__outpatient_contacts_{name}"] = per_person(
-            contact & (e["value_num"] < 0.5) & win(w), "count").fillna(0)
+            contact & (e["value_num"] < 0.5) & win(w), "count"
+        ).fillna(0)
         bed = e["value_num"].where(e["value_num"] < e["exact"], e["exact"])
-        out[f"hosp__bed_days_{name}"] = (bed[adm & win(w)].groupby(e["person_id"]).sum()
-                                         .reindex(idx).fillna(0.0))
+        out[f"hosp__bed_days_{name}"] = (
+            bed[adm & win(w)].groupby(e["person_id"]).sum().reindex(idx).fillna(0.0)
+        )
     out["hosp__days_since_admission"] = per_person(adm & in_lb, "min").fillna(lookback)
     muni = (e["sector"] == "municipal") & (e["vocabulary"] == "MUNI")
     weeks = (e["days_before"] >= 7) & (e["days_before"] <= 34)
     for code, col in (("HOMECARE_PERSONAL", "personal"), ("HOMECARE_PRACTICAL", "practical")):
         out[f"muni__homecare_{col}_h"] = (
-            per_person(muni & (e["code"] == code) & weeks, "sum", "value_num").fillna(0.0) / 4)
+            per_person(muni & (e["code"] == code) & weeks, "sum", "value_num").fillna(0.0) / 4
+        )
     for name, w in windows_of["municipal"].items():
         out[f"muni__falls_{name}"] = per_person(
-            muni & (e["code"] == "FALL") & win(w), "count").fillna(0)
+            muni & (e["code"] == "FALL") & win(w), "count"
+        ).fillna(0)
         out[f"muni__nursing_visits_{name}"] = per_person(
-            muni & (e["code"] == "NURSING_SUL138") & win(w), "count").fillna(0)
+            muni & (e["code"] == "NURSING_SUL138") & win(w), "count"
+        ).fillna(0)
     return pd.DataFrame(out, index=idx)
 
 
@@ -270,13 +328,20 @@ def run(quick: bool = False, persons: int | None = None) -> list[dict]:
             t_cohort = time.perf_counter() - t
             X, t_feat = _duck_subset(con, cohort, protocol)
             total = t_cohort + t_feat
-            rows.append({
-                "what": "epi cohort + features (DuckDB)", "persons": size, "events": events,
-                "cohort": len(cohort.table), "features": X.shape[1],
-                "cohort_s": round(t_cohort, 1), "features_s": round(t_feat, 1),
-                "total_s": round(total, 1), "target_s": TARGET_S if size >= 1_000_000 else "",
-                "store_build_s": round(made, 1),
-            })
+            rows.append(
+                {
+                    "what": "epi cohort + features (DuckDB)",
+                    "persons": size,
+                    "events": events,
+                    "cohort": len(cohort.table),
+                    "features": X.shape[1],
+                    "cohort_s": round(t_cohort, 1),
+                    "features_s": round(t_feat, 1),
+                    "total_s": round(total, 1),
+                    "target_s": TARGET_S if size >= 1_000_000 else "",
+                    "store_build_s": round(made, 1),
+                }
+            )
             if size != peer_n:
                 con.close()
                 continue
@@ -292,15 +357,22 @@ def run(quick: bool = False, persons: int | None = None) -> list[dict]:
             peer = pandas_features(ev, ctab, protocol.features.lookback_days, windows)
             t_peer = time.perf_counter() - t
             duck = X[peer.columns]
-            equal = bool(np.allclose(duck.to_numpy(float), peer.to_numpy(float),
-                                     equal_nan=True, atol=1e-9))
-            rows.append({
-                "what": "pandas peer (same features, events in memory)", "persons": size,
-                "events": events, "cohort": len(peer), "features": peer.shape[1],
-                "features_s": round(t_peer, 1), "load_events_s": round(load, 1),
-                "ratio_pandas_over_duckdb": round(t_peer / t_feat, 2),
-                "values_equal": equal,
-            })
+            equal = bool(
+                np.allclose(duck.to_numpy(float), peer.to_numpy(float), equal_nan=True, atol=1e-9)
+            )
+            rows.append(
+                {
+                    "what": "pandas peer (same features, events in memory)",
+                    "persons": size,
+                    "events": events,
+                    "cohort": len(peer),
+                    "features": peer.shape[1],
+                    "features_s": round(t_peer, 1),
+                    "load_events_s": round(load, 1),
+                    "ratio_pandas_over_duckdb": round(t_peer / t_feat, 2),
+                    "values_equal": equal,
+                }
+            )
             con.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -175,7 +175,7 @@ def _islands_sql(table: str, covering_col: str) -> str:
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end
         FROM p
     ), g AS (
-        SELECT o.*, SUM(CASE WHEN prev_end IS NULL OR {add_days('start_date', -1)} > prev_end
+        SELECT o.*, SUM(CASE WHEN prev_end IS NULL OR {add_days("start_date", -1)} > prev_end
                         THEN 1 ELSE 0 END)
                OVER (PARTITION BY person_id ORDER BY start_date ROWS UNBOUNDED PRECEDING) AS isl
         FROM o
@@ -282,8 +282,10 @@ def _base_frame(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> pd.DataFr
     con.execute("DROP TABLE IF EXISTS _epi_idx")
     con.execute(f"CREATE TEMP TABLE _epi_idx AS {_index_sql(protocol)}")
     start = "i.index_date" if protocol.outcome.index_day_counts else add_days("i.index_date", 1)
-    ctes = [f"out AS (SELECT person_id, MIN(d) AS d FROM ({outcome_events_sql(protocol, start)}) "
-            "u GROUP BY person_id)"]
+    ctes = [
+        f"out AS (SELECT person_id, MIN(d) AS d FROM ({outcome_events_sql(protocol, start)}) "
+        "u GROUP BY person_id)"
+    ]
     joins = ["LEFT JOIN out ON out.person_id = i.person_id"]
     cols = [f"{days_between('i.index_date', 'out.d')} AS outcome_rel"]
     if has_res:
@@ -331,18 +333,18 @@ def _base_frame(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> pd.DataFr
     start = protocol.cohort.start_of_data
     data_start = lit(start) if start else "(SELECT CAST(MIN(time) AS DATE) FROM events)"
     sql = f"""
-    WITH {', '.join(ctes)}
+    WITH {", ".join(ctes)}
     SELECT i.person_id, i.index_date, i.in_window, p.sex,
-           {days_between('i.index_date', data_start)} AS data_start_rel,
+           {days_between("i.index_date", data_start)} AS data_start_rel,
            p.municipality_code AS muni_entry, p.practice_id AS practice_entry,
-           {days_between('i.index_date', 'p.birth_date')} AS birth_rel,
-           {days_between('i.index_date', 'p.death_date')} AS death_rel,
-           {days_between('i.index_date', 'p.emigration_date')} AS emig_rel,
-           {days_between('p.birth_date', 'i.index_date')} / 365.25 AS age,
+           {days_between("i.index_date", "p.birth_date")} AS birth_rel,
+           {days_between("i.index_date", "p.death_date")} AS death_rel,
+           {days_between("i.index_date", "p.emigration_date")} AS emig_rel,
+           {days_between("p.birth_date", "i.index_date")} / 365.25 AS age,
            {completed_age} AS age_completed,
-           {', '.join(cols)}
+           {", ".join(cols)}
     FROM _epi_idx i JOIN persons p ON p.person_id = i.person_id
-    {' '.join(joins)}
+    {" ".join(joins)}
     ORDER BY i.person_id
     """
     try:
@@ -386,19 +388,24 @@ def _restrictions(frame: pd.DataFrame, protocol: Protocol) -> list[tuple[str, st
         steps.append(("index_age", f"reaches age {spec.age:g} (index date)", true))
     if spec.window is not None or spec.type != "fixed_date":
         where = (
-            f"in {spec.window[0]}..{spec.window[1]}" if spec.window
+            f"in {spec.window[0]}..{spec.window[1]}"
+            if spec.window
             else f"before end of data {protocol.cohort.end_of_data}"
         )
-        steps.append(("index_window", f"index date {where}",
-                      frame["in_window"].to_numpy(bool)))
+        steps.append(("index_window", f"index date {where}", frame["in_window"].to_numpy(bool)))
     death = frame["death_rel"].to_numpy(float)
     first_day = 0 if protocol.outcome.index_day_counts else 1
     alive = (frame["birth_rel"].to_numpy(float) <= 0) & (np.isnan(death) | (death >= first_day))
     when = "the index date" if first_day == 0 else "the day after the index date"
     steps.append(("alive", f"alive at the start of follow-up ({when})", alive))
     age = frame["age_completed"].to_numpy(float)
-    steps.append(("age", f"aged {elig.age_min:g}-{elig.age_max:g} years at the index date",
-                  (age >= elig.age_min) & (age <= elig.age_max)))
+    steps.append(
+        (
+            "age",
+            f"aged {elig.age_min:g}-{elig.age_max:g} years at the index date",
+            (age >= elig.age_min) & (age <= elig.age_max),
+        )
+    )
     res_start = frame["res_start_rel"].to_numpy(float)
     emig = frame["emig_rel"].to_numpy(float)
     if elig.resident:
@@ -407,22 +414,43 @@ def _restrictions(frame: pd.DataFrame, protocol: Protocol) -> list[tuple[str, st
     if elig.min_lookback_days > 0:
         lb = elig.min_lookback_days
         covered = frame["data_start_rel"].to_numpy(float) <= -lb
-        steps.append(("lookback", f"resident continuously and data for >= {lb} days before "
-                      "the index date (look-back)", (res_start <= -lb) & covered))
+        steps.append(
+            (
+                "lookback",
+                f"resident continuously and data for >= {lb} days before "
+                "the index date (look-back)",
+                (res_start <= -lb) & covered,
+            )
+        )
     if elig.gp_registered_days > 0:
         reg = frame["reg_start_rel"].to_numpy(float)
-        steps.append(("gp_registered", f"listed with a GP practice continuously >= "
-                      f"{elig.gp_registered_days} days up to the index date",
-                      reg <= -elig.gp_registered_days))
+        steps.append(
+            (
+                "gp_registered",
+                f"listed with a GP practice continuously >= "
+                f"{elig.gp_registered_days} days up to the index date",
+                reg <= -elig.gp_registered_days,
+            )
+        )
     if elig.home_dwelling:
-        steps.append(("home_dwelling", "home-dwelling: visited home care < "
-                      f"{elig.nursing_home_care_hours:g} h/week over the 4 complete weeks "
-                      "before the index date (proxy for not living in a care home)",
-                      frame["care_hours"].to_numpy(float) < elig.nursing_home_care_hours))
+        steps.append(
+            (
+                "home_dwelling",
+                "home-dwelling: visited home care < "
+                f"{elig.nursing_home_care_hours:g} h/week over the 4 complete weeks "
+                "before the index date (proxy for not living in a care home)",
+                frame["care_hours"].to_numpy(float) < elig.nursing_home_care_hours,
+            )
+        )
     for k, ex in enumerate(protocol.cohort.exclusions):
         window = f"in the {ex.window_days} days" if ex.window_days else "at any time"
-        steps.append((f"exclude_{ex.name}", f"no {ex.name} {window} before the index date",
-                      ~frame[f"ex{k}"].to_numpy(bool)))
+        steps.append(
+            (
+                f"exclude_{ex.name}",
+                f"no {ex.name} {window} before the index date",
+                ~frame[f"ex{k}"].to_numpy(bool),
+            )
+        )
     return steps
 
 
@@ -460,21 +488,34 @@ def build_cohort(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> Cohort:
     n_all = con.execute("SELECT COUNT(*) FROM persons").fetchone()[0]
     frame = _base_frame(con, protocol)
     duration, event = _outcome(frame, protocol)
-    rows = [{"step": "all_persons", "description": "persons in the data", "persons": n_all,
-             "outcomes": int((event == 1).sum())}]
+    rows = [
+        {
+            "step": "all_persons",
+            "description": "persons in the data",
+            "persons": n_all,
+            "outcomes": int((event == 1).sum()),
+        }
+    ]
     keep = np.ones(len(frame), dtype=bool)
     for name, description, mask in _restrictions(frame, protocol):
         before = int(keep.sum())
         keep &= mask
         left = int(keep.sum())
-        rows.append({"step": name, "description": description, "persons": left,
-                     "outcomes": int((event[keep] == 1).sum())})
+        rows.append(
+            {
+                "step": name,
+                "description": description,
+                "persons": left,
+                "outcomes": int((event[keep] == 1).sum()),
+            }
+        )
         if left == 0:
             raise CohortError(
                 f"the restriction '{name}' ({description}) removed all {before} remaining "
                 f"persons; the cohort is empty. Check cohort.{_section_of(name)} in the "
                 "protocol against the data (attrition so far: "
-                + ", ".join(f"{r['step']}={r['persons']}" for r in rows) + ")."
+                + ", ".join(f"{r['step']}={r['persons']}" for r in rows)
+                + ")."
             )
     attrition = pd.DataFrame(rows)
     attrition["excluded"] = (-attrition["persons"].diff()).fillna(0).astype(np.int64)
@@ -501,8 +542,9 @@ def build_cohort(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> Cohort:
             "can be fitted. Check outcome.code_lists (sector, vocabulary, codes), "
             "admission_only/acute_only/diagnosis_types and the horizon against the data."
         )
-    return Cohort(table=table[COHORT_COLUMNS], attrition=attrition,
-                  horizon_days=protocol.outcome.horizon_days)
+    return Cohort(
+        table=table[COHORT_COLUMNS], attrition=attrition, horizon_days=protocol.outcome.horizon_days
+    )
 
 
 def _section_of(step: str) -> str:

@@ -46,8 +46,7 @@ def days_between(start: str, end: str) -> str:
 
 def days_between_exact(start: str, end: str) -> str:
     """Fractional days from timestamp expression ``start`` to ``end`` (to the second)."""
-    return (f"date_diff('second', CAST({start} AS TIMESTAMP), CAST({end} AS TIMESTAMP)) "
-            "/ 86400.0")
+    return f"date_diff('second', CAST({start} AS TIMESTAMP), CAST({end} AS TIMESTAMP)) / 86400.0"
 
 
 def add_days(date: str, days: int | str) -> str:

@@ -69,9 +69,7 @@ class SetContext:
         return float(value)  # type: ignore[arg-type]
 
 
-def fetch_per_person(
-    con: duckdb.DuckDBPyConnection, sql: str, persons: pd.Index
-) -> pd.DataFrame:
+def fetch_per_person(con: duckdb.DuckDBPyConnection, sql: str, persons: pd.Index) -> pd.DataFrame:
     """Run a per-person aggregate and return it with one row per cohort person.
 
     ``sql`` yields a ``person_id`` column and at most one row per person; the
@@ -84,8 +82,10 @@ def fetch_per_person(
         "ON a.person_id = c._ord ORDER BY c._ord"
     ).df()
     if len(frame) != len(persons):
-        raise LeakageError(f"per-person query returned {len(frame)} rows for {len(persons)} "
-                           "persons; an aggregate must give one row per person")
+        raise LeakageError(
+            f"per-person query returned {len(frame)} rows for {len(persons)} "
+            "persons; an aggregate must give one row per person"
+        )
     return frame.drop(columns=["person_id", "_ord"]).set_axis(persons, axis=0)
 
 
@@ -108,9 +108,7 @@ def indicator_columns(ctx: SetContext, defaults: dict[str, CodeList]) -> dict[st
 EVENTS_VIEW = "_epi_fx_events"
 
 
-def prestage_events(
-    con: duckdb.DuckDBPyConnection, contexts: list[tuple[SetContext, str]]
-) -> None:
+def prestage_events(con: duckdb.DuckDBPyConnection, contexts: list[tuple[SetContext, str]]) -> None:
     """One pass over ``events``: the sectors' rows inside the union of the sets' spans.
 
     ``person_id`` is the person's row number in the cohort (an integer joins and
@@ -126,18 +124,16 @@ def prestage_events(
         f"""CREATE TEMP TABLE {EVENTS_VIEW} AS
         SELECT c._ord AS person_id, e.time, e.sector, e.vocabulary, e.code, e.value_num,
                e.value_text, e.ref, e.source, c.index_date,
-               {days_between('e.time', 'c.index_date')} AS days_before,
-               {days_between_exact('e.time', 'c.index_date')} AS days_before_exact
+               {days_between("e.time", "c.index_date")} AS days_before,
+               {days_between_exact("e.time", "c.index_date")} AS days_before_exact
         FROM events e JOIN {COHORT_VIEW} c ON e.person_id = c.person_id
-        WHERE e.sector IN ({sectors}) AND e.time >= {add_days('c.index_date', start)}
-          AND e.time < {add_days('c.index_date', end)}"""
+        WHERE e.sector IN ({sectors}) AND e.time >= {add_days("c.index_date", start)}
+          AND e.time < {add_days("c.index_date", end)}"""
     )
 
 
 @contextmanager
-def stage_events(
-    con: duckdb.DuckDBPyConnection, ctx: SetContext, sector: str
-) -> Iterator[str]:
+def stage_events(con: duckdb.DuckDBPyConnection, ctx: SetContext, sector: str) -> Iterator[str]:
     """A temporary table of the sector's events inside the set's span, guarded.
 
     Reads the pre-staged table of :func:`prestage_events` when it exists, else
@@ -173,8 +169,8 @@ def stage_events(
         )
     con.execute(
         f"""CREATE TEMP {kind} {table} AS SELECT * FROM ({source}) q
-        WHERE q.sector = {lit(sector)} AND q.time >= {add_days('q.index_date', start)}
-          AND q.time < {add_days('q.index_date', end)}"""
+        WHERE q.sector = {lit(sector)} AND q.time >= {add_days("q.index_date", start)}
+          AND q.time < {add_days("q.index_date", end)}"""
     )
     try:
         check_no_leakage(con, table, ctx.name)
@@ -203,9 +199,7 @@ def check_no_leakage(con: duckdb.DuckDBPyConnection, table: str, where: str) -> 
         )
 
 
-def check_times_before_index(
-    latest: pd.Series, index_date: pd.Series, where: str
-) -> None:
+def check_times_before_index(latest: pd.Series, index_date: pd.Series, where: str) -> None:
     """Raise if a person's latest source time is on or after their index date.
 
     Raises

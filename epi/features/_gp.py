@@ -78,9 +78,7 @@ DEFAULT_DRUG_CLASSES: dict[str, list[str]] = {
 _LAB_STATS = ("last", "mean", "slope", "n", "missing")
 
 
-def gp_features(
-    con: duckdb.DuckDBPyConnection, ctx: SetContext, persons: pd.Index
-) -> pd.DataFrame:
+def gp_features(con: duckdb.DuckDBPyConnection, ctx: SetContext, persons: pd.Index) -> pd.DataFrame:
     """GP feature block for ``persons`` (see the module docstring for the columns).
 
     Parameters
@@ -109,8 +107,10 @@ def gp_features(
             f"AS {p}contacts_{name}"
             for name, w in ctx.windows.items()
         ]
-        cols.append(f"MIN(CASE WHEN s.vocabulary = 'YDELSE' AND {in_lb} THEN days_before END) "
-                    f"AS {p}days_since_contact")
+        cols.append(
+            f"MIN(CASE WHEN s.vocabulary = 'YDELSE' AND {in_lb} THEN days_before END) "
+            f"AS {p}days_since_contact"
+        )
         cols += [
             f"MAX(CASE WHEN {code_pred(cl)} AND {in_lb} THEN 1 ELSE 0 END) AS {p}{name}"
             for name, cl in indicators.items()
@@ -118,12 +118,13 @@ def gp_features(
         active = f"(s.vocabulary = 'ATC' AND days_before <= COALESCE(s.value_num, 90) + {grace})"
         for name, prefixes in drugs.items():
             cl = CodeList(sector="gp", vocabulary="ATC", codes=prefixes)
-            cols.append(f"MAX(CASE WHEN {code_pred(cl)} AND {active} THEN 1 ELSE 0 END) "
-                        f"AS {p}drug_{name}")
+            cols.append(
+                f"MAX(CASE WHEN {code_pred(cl)} AND {active} THEN 1 ELSE 0 END) AS {p}drug_{name}"
+            )
         cols.append(f"COUNT(DISTINCT CASE WHEN {active} THEN s.code END) AS {p}n_drugs")
         out = fetch_per_person(
-            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id",
-            persons)
+            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id", persons
+        )
         slope_days = int(ctx.option("lab_slope_min_days", 90))
         lab_frame = _labs(con, t, labs, lb, p, slope_days, persons) if labs else None
     counts = [c for c in out.columns if c != f"{p}days_since_contact"]
@@ -141,8 +142,13 @@ def gp_features(
 
 
 def _labs(
-    con: duckdb.DuckDBPyConnection, table: str, labs: dict[str, list[str]], lookback: int,
-    p: str, slope_min_days: int, persons: pd.Index,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    labs: dict[str, list[str]],
+    lookback: int,
+    p: str,
+    slope_min_days: int,
+    persons: pd.Index,
 ) -> pd.DataFrame:
     """Last, mean, slope per year and count of each lab in the look-back, one row a person."""
     name_of = " ".join(
@@ -150,11 +156,11 @@ def _labs(
         for name, codes in labs.items()
     )
     all_codes = ", ".join(lit(c) for codes in labs.values() for c in codes)
-    value = ("COALESCE(s.value_num, TRY_CAST(REGEXP_REPLACE(s.value_text, '[<>=]', '') "
-             "AS DOUBLE))")
+    value = "COALESCE(s.value_num, TRY_CAST(REGEXP_REPLACE(s.value_text, '[<>=]', '') AS DOUBLE))"
     wide = ", ".join(
         f"MAX(CASE WHEN lab = {lit(name)} THEN {stat} END) AS {p}lab_{name}_{stat}"
-        for name in labs for stat in ("last", "mean", "slope", "n")
+        for name in labs
+        for stat in ("last", "mean", "slope", "n")
     )
     sql = f"""WITH l AS (
             SELECT s.person_id, CASE {name_of} END AS lab, {value} AS v, s.days_before, s.time

@@ -93,11 +93,13 @@ def hospital_features(
                 f"SUM(CASE WHEN {contact} AND {adm} AND {inw} THEN LEAST(s.value_num, "
                 f"s.days_before_exact) ELSE 0 END) AS {p}bed_days_{name}",
             ]
-        cols.append(f"MIN(CASE WHEN {contact} AND {adm} AND {in_window_sql((-lb, 0))} "
-                    f"THEN s.days_before END) AS {p}days_since_admission")
+        cols.append(
+            f"MIN(CASE WHEN {contact} AND {adm} AND {in_window_sql((-lb, 0))} "
+            f"THEN s.days_before END) AS {p}days_since_admission"
+        )
         main = fetch_per_person(
-            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id",
-            persons)
+            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id", persons
+        )
         if indicators:
             # codes on contacts that ended before the index date (or with no contact)
             ind_cols = ", ".join(
@@ -112,7 +114,8 @@ def hospital_features(
                 WHERE s.vocabulary = 'SKS' AND {in_window_sql((-lb, 0))}
                   AND (c.person_id IS NULL OR c.value_num < c.days_before_exact)
                 GROUP BY s.person_id""",
-                persons)
+                persons,
+            )
             main = pd.concat([main, ind], axis=1)
     out = main
     since = f"{p}days_since_admission"

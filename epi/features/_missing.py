@@ -159,8 +159,9 @@ class MultipleImputation:
         values = X.to_numpy(float)
         lo = np.nanmin(np.where(np.isnan(values), np.inf, values), axis=0)
         hi = np.nanmax(np.where(np.isnan(values), -np.inf, values), axis=0)
-        all_missing = [c for c, v in zip(self.columns_, np.isnan(values).all(axis=0),
-                                         strict=True) if v]
+        all_missing = [
+            c for c, v in zip(self.columns_, np.isnan(values).all(axis=0), strict=True) if v
+        ]
         if all_missing:
             raise CohortError(
                 f"MultipleImputation.fit: column(s) {all_missing[:5]} have no observed value "
@@ -169,8 +170,13 @@ class MultipleImputation:
         self.imputers_ = []
         for i in range(self.m):
             imputer = IterativeImputer(
-                sample_posterior=True, max_iter=self.max_iter, random_state=self.seed + i,
-                skip_complete=True, min_value=lo, max_value=hi, keep_empty_features=True,
+                sample_posterior=True,
+                max_iter=self.max_iter,
+                random_state=self.seed + i,
+                skip_complete=True,
+                min_value=lo,
+                max_value=hi,
+                keep_empty_features=True,
             )
             with warnings.catch_warnings():
                 # With sample_posterior the chain is stochastic and never meets the

@@ -90,8 +90,8 @@ def municipal_features(
             for name, cl in indicators.items()
         ]
         main = fetch_per_person(
-            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id",
-            persons)
+            con, f"SELECT s.person_id, {', '.join(cols)} FROM {t} s GROUP BY s.person_id", persons
+        )
         area_cols = ", ".join(
             f"MAX(CASE WHEN area = '{a}' THEN level END) AS {p}fsiii_{a.lower()}"
             for a in FSIII_AREAS
@@ -106,7 +106,8 @@ def municipal_features(
             )
             SELECT person_id, 1 AS {p}fsiii_assessed, {area_cols}
             FROM latest WHERE rn = 1 AND level <= 4 GROUP BY person_id""",
-            persons)
+            persons,
+        )
     out = pd.concat([main, fsiii], axis=1)
     for col in out.columns:
         if col.endswith("_h"):

@@ -76,9 +76,7 @@ class FeatureSets:
     def __getitem__(self, name: str) -> pd.DataFrame:
         """The frame of one set."""
         if name not in self.frames:
-            raise CohortError(
-                f"feature set '{name}' has not been built; available: {self.names}"
-            )
+            raise CohortError(f"feature set '{name}' has not been built; available: {self.names}")
         return self.frames[name]
 
     def __contains__(self, name: object) -> bool:
@@ -118,9 +116,7 @@ class FeatureSets:
             raise CohortError(f"feature set '{name}' already exists; sets: {self.names}")
         prefix = PREFIXES.get(name)
         if prefix is None:
-            raise CohortError(
-                f"unknown feature set '{name}'; named sets are {sorted(PREFIXES)}"
-            )
+            raise CohortError(f"unknown feature set '{name}'; named sets are {sorted(PREFIXES)}")
         bad = [c for c in frame.columns if not str(c).startswith(prefix)]
         if bad:
             raise CohortError(
@@ -197,20 +193,28 @@ class FeatureSets:
             n = len(frame)
             miss = frame.isna().sum()
             for col in frame.columns:
-                rows.append({
-                    "feature": col, "set": name, "sector": self.sectors.get(name, name),
-                    "missing": int(miss[col]), "persons": n,
-                    "percent": round(100.0 * float(miss[col]) / n, 2) if n else 0.0,
-                })
-        return pd.DataFrame(rows, columns=["feature", "set", "sector", "missing", "persons",
-                                           "percent"])
+                rows.append(
+                    {
+                        "feature": col,
+                        "set": name,
+                        "sector": self.sectors.get(name, name),
+                        "missing": int(miss[col]),
+                        "persons": n,
+                        "percent": round(100.0 * float(miss[col]) / n, 2) if n else 0.0,
+                    }
+                )
+        return pd.DataFrame(
+            rows, columns=["feature", "set", "sector", "missing", "persons", "percent"]
+        )
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write one parquet file per set plus ``missingness.parquet``, atomically."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        paths = [atomic_write_parquet(folder / f"features_{n}.parquet", f.reset_index())
-                 for n, f in self.frames.items()]
+        paths = [
+            atomic_write_parquet(folder / f"features_{n}.parquet", f.reset_index())
+            for n, f in self.frames.items()
+        ]
         paths.append(atomic_write_parquet(folder / "missingness.parquet", self.missingness()))
         return paths
 
@@ -264,14 +268,20 @@ def build_features(
     result = FeatureSets(frames={}, index_date=index_date)
     present = store_vocabularies(con)
     sectors_present = {s for s, _ in present}
-    frame = pd.DataFrame({"person_id": table.index.astype(str),
-                          "index_date": index_date.to_numpy(),
-                          "_ord": np.arange(len(table), dtype=np.int64)})
+    frame = pd.DataFrame(
+        {
+            "person_id": table.index.astype(str),
+            "index_date": index_date.to_numpy(),
+            "_ord": np.arange(len(table), dtype=np.int64),
+        }
+    )
     con.execute(f"DROP TABLE IF EXISTS {COHORT_VIEW}")
     con.register("_epi_fx_cohort_df", frame)
     try:
-        con.execute(f"CREATE TEMP TABLE {COHORT_VIEW} AS SELECT person_id, "
-                    "CAST(index_date AS DATE) AS index_date, _ord FROM _epi_fx_cohort_df")
+        con.execute(
+            f"CREATE TEMP TABLE {COHORT_VIEW} AS SELECT person_id, "
+            "CAST(index_date AS DATE) AS index_date, _ord FROM _epi_fx_cohort_df"
+        )
         contexts: dict[str, SetContext] = {}
         for name in wanted:
             if name == "demographics":

@@ -20,14 +20,22 @@ ACUTE: dict[str, Any] = {
     "study": {"id": "t_acute", "title": "test"},
     "cohort": {
         "index": {"type": "fixed_date", "date": "2023-01-01"},
-        "eligibility": {"age_min": 65, "resident": True, "gp_registered_days": 365,
-                        "min_lookback_days": 365, "home_dwelling": True},
-        "end_of_data": "2024-12-31", "start_of_data": "2015-01-01",
+        "eligibility": {
+            "age_min": 65,
+            "resident": True,
+            "gp_registered_days": 365,
+            "min_lookback_days": 365,
+            "home_dwelling": True,
+        },
+        "end_of_data": "2024-12-31",
+        "start_of_data": "2015-01-01",
     },
     "outcome": {
         "name": "acute_admission",
         "code_lists": [{"sector": "hospital", "vocabulary": "SKS", "codes": ["ATA1"]}],
-        "admission_only": True, "acute_only": True, "horizon_days": 365,
+        "admission_only": True,
+        "acute_only": True,
+        "horizon_days": 365,
     },
 }
 
@@ -63,26 +71,41 @@ def _acute_store() -> duckdb.DuckDBPyConnection:
         *admission("P10", "C10", "2024-01-05 09:00:00", 3.0),  # after the horizon
         *admission("P18", "C18", "2023-05-01 09:00:00", 3.0),  # after emigration
         # 25 h/week home care in the 4 complete weeks before index (week starts Mondays)
-        *[ev("P17", d, "municipal", "MUNI", "HOMECARE_PERSONAL", 25.0)
-          for d in ("2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19")],
+        *[
+            ev("P17", d, "municipal", "MUNI", "HOMECARE_PERSONAL", 25.0)
+            for d in ("2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19")
+        ],
         # 3 h/week home care: still home-dwelling
-        *[ev("P16", d, "municipal", "MUNI", "HOMECARE_PRACTICAL", 3.0)
-          for d in ("2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19")],
+        *[
+            ev("P16", d, "municipal", "MUNI", "HOMECARE_PRACTICAL", 3.0)
+            for d in ("2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19")
+        ],
     ]
-    residence = [(p["person_id"], "851", "2015-01-01", p["death_date"]) for p in persons
-                 if p["person_id"] not in {"P06", "P07", "P13", "P14", "P18"}]
+    residence = [
+        (p["person_id"], "851", "2015-01-01", p["death_date"])
+        for p in persons
+        if p["person_id"] not in {"P06", "P07", "P13", "P14", "P18"}
+    ]
     residence += [
-        ("P06", "851", "2015-01-01", "2023-06-30"), ("P06", "860", "2023-09-01", None),
-        ("P07", "851", "2015-01-01", "2020-06-30"), ("P07", "860", "2020-09-01", None),
+        ("P06", "851", "2015-01-01", "2023-06-30"),
+        ("P06", "860", "2023-09-01", None),
+        ("P07", "851", "2015-01-01", "2020-06-30"),
+        ("P07", "860", "2020-09-01", None),
         ("P13", "851", "2015-01-01", "2022-06-30"),
         ("P14", "851", "2022-06-01", None),
-        ("P18", "851", "2015-01-01", "2021-12-31"), ("P18", "773", "2022-01-01", "2023-03-31"),
+        ("P18", "851", "2015-01-01", "2021-12-31"),
+        ("P18", "773", "2022-01-01", "2023-03-31"),
     ]
-    regs = [(p["person_id"], "100001", "2015-01-01", p["death_date"]) for p in persons
-            if p["person_id"] not in {"P15", "P16"}]
+    regs = [
+        (p["person_id"], "100001", "2015-01-01", p["death_date"])
+        for p in persons
+        if p["person_id"] not in {"P15", "P16"}
+    ]
     regs += [
-        ("P15", "100001", "2015-01-01", "2022-08-31"), ("P15", "100002", "2022-10-01", None),
-        ("P16", "100001", "2015-01-01", "2022-06-30"), ("P16", "100002", "2022-07-01", None),
+        ("P15", "100001", "2015-01-01", "2022-08-31"),
+        ("P15", "100002", "2022-10-01", None),
+        ("P16", "100001", "2015-01-01", "2022-06-30"),
+        ("P16", "100002", "2022-07-01", None),
     ]
     return make_store(persons, events, residence=residence, registrations=regs)
 
@@ -111,8 +134,9 @@ def test_acute_admission_cohort_is_exact() -> None:
     assert t.at["P18", "municipality_code"] == "773"
     assert t.at["P07", "municipality_code"] == "860"
     assert (t["index_date"] == pd.Timestamp("2023-01-01")).all()
-    assert t.at["P01", "age"] == pytest.approx((pd.Timestamp("2023-01-01")
-                                                - pd.Timestamp("1950-06-15")).days / 365.25)
+    assert t.at["P01", "age"] == pytest.approx(
+        (pd.Timestamp("2023-01-01") - pd.Timestamp("1950-06-15")).days / 365.25
+    )
     assert set(t["index_year"]) == {2023}
     assert t["duration"].gt(0).all()
 
@@ -120,8 +144,15 @@ def test_acute_admission_cohort_is_exact() -> None:
 def test_attrition_has_a_row_per_restriction() -> None:
     cohort = build_cohort(_acute_store(), _protocol(ACUTE))
     a = cohort.attrition
-    assert list(a["step"]) == ["all_persons", "alive", "age", "resident", "lookback",
-                               "gp_registered", "home_dwelling"]
+    assert list(a["step"]) == [
+        "all_persons",
+        "alive",
+        "age",
+        "resident",
+        "lookback",
+        "gp_registered",
+        "home_dwelling",
+    ]
     assert list(a["persons"]) == [18, 17, 16, 15, 14, 13, 12]
     assert list(a["excluded"]) == [0, 1, 1, 1, 1, 1, 1]
     assert list(a["outcomes"])[-1] == 4 == int((cohort.table["event"] == 1).sum())
@@ -141,8 +172,9 @@ def test_same_store_through_the_loader(tmp_path: Path) -> None:
     src = write_tiny_tables(tmp_path / "src")
     build_event_store(src, tmp_path / "s.duckdb")
     con = duckdb.connect(str(tmp_path / "s.duckdb"), read_only=True)
-    proto = _protocol(ACUTE, cohort__eligibility__min_lookback_days=365,
-                      cohort__eligibility__home_dwelling=False)
+    proto = _protocol(
+        ACUTE, cohort__eligibility__min_lookback_days=365, cohort__eligibility__home_dwelling=False
+    )
     cohort = build_cohort(con, proto)
     # P00000002 (aged 72) admitted acutely 2023-02-01 for 3 days: day 31
     assert cohort.table.loc["P00000002", ["duration", "event"]].tolist() == [31.0, 1]
@@ -154,20 +186,32 @@ def test_same_store_through_the_loader(tmp_path: Path) -> None:
 HF: dict[str, Any] = {
     "study": {"id": "t_hf", "title": "test"},
     "cohort": {
-        "index": {"type": "first_event", "window": ["2015-01-01", "2019-12-31"],
-                  "code_lists": [
-                      {"sector": "gp", "vocabulary": "ICPC2", "codes": ["T90"]},
-                      {"sector": "hospital", "vocabulary": "SKS", "codes": ["DE11"]}]},
+        "index": {
+            "type": "first_event",
+            "window": ["2015-01-01", "2019-12-31"],
+            "code_lists": [
+                {"sector": "gp", "vocabulary": "ICPC2", "codes": ["T90"]},
+                {"sector": "hospital", "vocabulary": "SKS", "codes": ["DE11"]},
+            ],
+        },
         "eligibility": {"age_min": 18, "gp_registered_days": 0, "min_lookback_days": 365},
         "start_of_data": "2015-01-01",
-        "exclusions": [{"name": "prior_hf", "code_lists": [
-            {"sector": "gp", "vocabulary": "ICPC2", "codes": ["K77"]},
-            {"sector": "hospital", "vocabulary": "SKS", "codes": ["DI50"]}]}],
+        "exclusions": [
+            {
+                "name": "prior_hf",
+                "code_lists": [
+                    {"sector": "gp", "vocabulary": "ICPC2", "codes": ["K77"]},
+                    {"sector": "hospital", "vocabulary": "SKS", "codes": ["DI50"]},
+                ],
+            }
+        ],
     },
     "outcome": {
         "name": "hf_hospitalisation",
         "code_lists": [{"sector": "hospital", "vocabulary": "SKS", "codes": ["DI50"]}],
-        "admission_only": True, "diagnosis_types": ["A"], "horizon_days": 1826,
+        "admission_only": True,
+        "diagnosis_types": ["A"],
+        "horizon_days": 1826,
     },
 }
 
@@ -182,7 +226,8 @@ def _hf_store() -> duckdb.DuckDBPyConnection:
         t90("Q2", "2018-02-02"),
         *admission("Q2", "H2", "2019-01-10 10:00:00", 3.0, diagnoses=[("DI500", "B")]),
         t90("Q3", "2021-01-01"),  # index outside the window
-        ev("Q4", "2015-06-01", "gp", "ICPC2", "K77"), t90("Q4", "2016-06-01"),  # prior HF
+        ev("Q4", "2015-06-01", "gp", "ICPC2", "K77"),
+        t90("Q4", "2016-06-01"),  # prior HF
         t90("Q5", "2016-06-01"),
         *admission("Q5", "H5", "2017-01-10 10:00:00", 2 / 24, diagnoses=[("DI509", "A")]),
         t90("Q6", "2016-06-01"),
@@ -209,8 +254,16 @@ def test_hf_in_t2d_cohort_is_exact() -> None:
         assert t.at[pid, "index_date"] == pd.Timestamp(date)
         assert (t.at[pid, "duration"], t.at[pid, "event"]) == (duration, event), pid
     a = cohort.attrition
-    assert list(a["step"]) == ["all_persons", "index_event", "index_window", "alive", "age",
-                               "resident", "lookback", "exclude_prior_hf"]
+    assert list(a["step"]) == [
+        "all_persons",
+        "index_event",
+        "index_window",
+        "alive",
+        "age",
+        "resident",
+        "lookback",
+        "exclude_prior_hf",
+    ]
     assert list(a["persons"]) == [9, 8, 7, 7, 7, 7, 6, 5]
 
 
@@ -218,21 +271,23 @@ def test_lookback_needs_data_as_well_as_residence() -> None:
     """Without start_of_data the data start at the earliest event (2022-11-28 here)."""
     with pytest.raises(CohortError, match=r"restriction 'lookback' .*data for >= 365 days"):
         build_cohort(_acute_store(), _protocol(ACUTE, cohort__start_of_data=None))
-    cohort = build_cohort(_acute_store(), _protocol(
-        ACUTE, cohort__start_of_data=None, cohort__eligibility__min_lookback_days=30))
+    cohort = build_cohort(
+        _acute_store(),
+        _protocol(ACUTE, cohort__start_of_data=None, cohort__eligibility__min_lookback_days=30),
+    )
     assert len(cohort.table) == 13  # P14 (moved in 2022-06-01) is back in
 
 
 def test_death_and_birthday_on_the_index_date() -> None:
-    persons = [person("D1", death="2023-01-01"), person("D2", birth="1958-01-01"),
-               person("D3")]
+    persons = [person("D1", death="2023-01-01"), person("D2", birth="1958-01-01"), person("D3")]
     events = admission("D3", "C", "2023-02-01 10:00:00", 1.0)
     proto = _protocol(ACUTE, cohort__eligibility__home_dwelling=False)
     t = build_cohort(make_store(persons, events), proto).table
     assert (t.at["D1", "duration"], t.at["D1", "event"]) == (0.5, 2)  # dies on day 0
     assert t.at["D2", "age"] == pytest.approx(65.0, abs=0.01)  # 65th birthday: eligible
-    late = _protocol(ACUTE, cohort__eligibility__home_dwelling=False,
-                     outcome__index_day_counts=False)
+    late = _protocol(
+        ACUTE, cohort__eligibility__home_dwelling=False, outcome__index_day_counts=False
+    )
     assert "D1" not in build_cohort(make_store(persons, events), late).table.index
 
 
@@ -244,8 +299,11 @@ def test_outcome_on_the_index_day_can_be_left_out() -> None:
 
 def test_age_reached_index() -> None:
     data = copy.deepcopy(HF)
-    data["cohort"]["index"] = {"type": "age_reached", "age": 65,
-                               "window": ["2016-01-01", "2019-12-31"]}
+    data["cohort"]["index"] = {
+        "type": "age_reached",
+        "age": 65,
+        "window": ["2016-01-01", "2019-12-31"],
+    }
     data["cohort"]["exclusions"] = []
     persons = [person("A1", birth="1952-03-10"), person("A2", birth="1940-01-01")]
     events = admission("A1", "H", "2018-03-10 10:00:00", 2.0, diagnoses=[("DI500", "A")])
@@ -262,24 +320,35 @@ def test_inputs_not_modified_and_temp_tables_dropped() -> None:
     tables = set(con.execute("SELECT table_name FROM information_schema.tables").fetchall())
     build_cohort(con, _protocol(ACUTE))
     assert con.execute("SELECT COUNT(*), SUM(value_num) FROM events").fetchall() == before
-    assert set(con.execute("SELECT table_name FROM information_schema.tables").fetchall()) \
-        == tables
+    assert set(con.execute("SELECT table_name FROM information_schema.tables").fetchall()) == tables
 
 
 @pytest.mark.parametrize(
     ("changes", "match"),
     [
         ({"cohort__eligibility__age_min": 110}, r"restriction 'age' .*removed all 17"),
-        ({"outcome__code_lists": [{"sector": "hospital", "vocabulary": "SKS",
-                                   "codes": ["DZ99"]}]}, r"no outcome events"),
-        ({"outcome__code_lists": [{"sector": "municipal", "vocabulary": "FSIII",
-                                   "codes": ["J1"]}]},
-         r"outcome\.code_lists: .*municipal/FSIII.*no municipal events"),
-        ({"outcome__code_lists": [{"sector": "gp", "vocabulary": "SKS", "codes": ["DI50"]}]},
-         r"gp/SKS"),
+        (
+            {
+                "outcome__code_lists": [
+                    {"sector": "hospital", "vocabulary": "SKS", "codes": ["DZ99"]}
+                ]
+            },
+            r"no outcome events",
+        ),
+        (
+            {
+                "outcome__code_lists": [
+                    {"sector": "municipal", "vocabulary": "FSIII", "codes": ["J1"]}
+                ]
+            },
+            r"outcome\.code_lists: .*municipal/FSIII.*no municipal events",
+        ),
+        (
+            {"outcome__code_lists": [{"sector": "gp", "vocabulary": "SKS", "codes": ["DI50"]}]},
+            r"gp/SKS",
+        ),
     ],
-    ids=["empty_by_age", "zero_outcomes", "vocabulary_absent",
-         "sector_vocabulary_absent"],
+    ids=["empty_by_age", "zero_outcomes", "vocabulary_absent", "sector_vocabulary_absent"],
 )
 def test_bad_input_errors(changes: dict[str, Any], match: str) -> None:
     with pytest.raises(CohortError, match=match):
@@ -287,13 +356,24 @@ def test_bad_input_errors(changes: dict[str, Any], match: str) -> None:
 
 
 def test_exclusion_that_removes_everyone_is_named() -> None:
-    store = make_store([person("E1"), person("E2")],
-                       [ev("E1", "2020-01-01", "gp", "ICPC2", "K77"),
-                        ev("E2", "2021-01-01", "gp", "ICPC2", "K771"),
-                        *admission("E2", "C", "2023-02-01 10:00:00", 1.0)])
-    proto = _protocol(ACUTE, cohort__eligibility__home_dwelling=False, cohort__exclusions=[
-        {"name": "prior_hf", "code_lists": [{"sector": "gp", "vocabulary": "ICPC2",
-                                             "codes": ["K77"]}]}])
+    store = make_store(
+        [person("E1"), person("E2")],
+        [
+            ev("E1", "2020-01-01", "gp", "ICPC2", "K77"),
+            ev("E2", "2021-01-01", "gp", "ICPC2", "K771"),
+            *admission("E2", "C", "2023-02-01 10:00:00", 1.0),
+        ],
+    )
+    proto = _protocol(
+        ACUTE,
+        cohort__eligibility__home_dwelling=False,
+        cohort__exclusions=[
+            {
+                "name": "prior_hf",
+                "code_lists": [{"sector": "gp", "vocabulary": "ICPC2", "codes": ["K77"]}],
+            }
+        ],
+    )
     with pytest.raises(CohortError, match=r"'exclude_prior_hf'.*all 2 remaining.*exclusions"):
         build_cohort(store, proto)
 
@@ -301,11 +381,24 @@ def test_exclusion_that_removes_everyone_is_named() -> None:
 @pytest.mark.parametrize(
     ("changes", "match"),
     [
-        ({"features": {"sets": {"gp": {"windows": {"late": [-30, 10]}}}}},
-         r"ends after the index date"),
-        ({"features": {"sets": {"gp": {"indicators": {"hf": {
-            "sector": "hospital", "vocabulary": "SKS", "codes": ["DI50"]}}}}}},
-         r"sectors never mix"),
+        (
+            {"features": {"sets": {"gp": {"windows": {"late": [-30, 10]}}}}},
+            r"ends after the index date",
+        ),
+        (
+            {
+                "features": {
+                    "sets": {
+                        "gp": {
+                            "indicators": {
+                                "hf": {"sector": "hospital", "vocabulary": "SKS", "codes": ["DI50"]}
+                            }
+                        }
+                    }
+                }
+            },
+            r"sectors never mix",
+        ),
         ({"cohort__index__date": "2025-01-01"}, r"no follow-up before end_of_data"),
     ],
     ids=["window_after_index", "sector_mix", "index_after_data"],

@@ -44,7 +44,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPy
 def _relaxed(path: Path):
     data = load_protocol(path).model_dump(mode="json")
     data["cohort"]["eligibility"].update(
-        {"gp_registered_days": 0, "min_lookback_days": 0, "home_dwelling": False})
+        {"gp_registered_days": 0, "min_lookback_days": 0, "home_dwelling": False}
+    )
     return protocol_from_dict(data)
 
 
@@ -66,8 +67,11 @@ def _birthday_on_index(persons: pd.Series, index_date: str, age: int) -> set[str
     65 by days / 365.25 (the generator's truth)."""
     birth = pd.to_datetime(persons)
     target = pd.Timestamp(index_date)
-    hit = (birth.dt.month == target.month) & (birth.dt.day == target.day) & (
-        birth.dt.year == target.year - age)
+    hit = (
+        (birth.dt.month == target.month)
+        & (birth.dt.day == target.day)
+        & (birth.dt.year == target.year - age)
+    )
     return set(persons.index[hit])
 
 
@@ -88,8 +92,9 @@ def test_cohort_matches_the_truth(synthetic, path: Path, column: str) -> None:
     if column.startswith("hf"):
         dates = pd.to_datetime(risk.loc[cohort.index, "t2d_index_date"])
         assert (dates.to_numpy() == cohort["index_date"].to_numpy()).all()
-    observed = _aalen_johansen(cohort["duration"].to_numpy(), cohort["event"].to_numpy(),
-                               protocol.outcome.horizon_days)
+    observed = _aalen_johansen(
+        cohort["duration"].to_numpy(), cohort["event"].to_numpy(), protocol.outcome.horizon_days
+    )
     expected = float(truth.reindex(cohort.index).mean())
     se = np.sqrt(expected * (1 - expected) / len(cohort))
     assert abs(observed - expected) < 4 * se, (observed, expected, se)

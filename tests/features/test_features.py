@@ -18,17 +18,24 @@ from tests.cohort._store import admission, ev, make_store, person
 
 PROTOCOL: dict[str, Any] = {
     "study": {"id": "t_feat", "title": "test"},
-    "cohort": {"index": {"type": "fixed_date", "date": "2023-01-01"},
-               "start_of_data": "2015-01-01"},
-    "outcome": {"code_lists": [{"sector": "hospital", "vocabulary": "SKS", "codes": ["ATA1"]}],
-                "admission_only": True},
-    "features": {"lookback_days": 730, "sets": {
-        "demographics": {}, "gp": {}, "hospital": {}, "municipal": {}}},
+    "cohort": {
+        "index": {"type": "fixed_date", "date": "2023-01-01"},
+        "start_of_data": "2015-01-01",
+    },
+    "outcome": {
+        "code_lists": [{"sector": "hospital", "vocabulary": "SKS", "codes": ["ATA1"]}],
+        "admission_only": True,
+    },
+    "features": {
+        "lookback_days": 730,
+        "sets": {"demographics": {}, "gp": {}, "hospital": {}, "municipal": {}},
+    },
 }
 
 
-def _gp(pid: str, day: str, vocab: str, code: str, num: float | None = None,
-        text: str | None = None) -> dict[str, object]:
+def _gp(
+    pid: str, day: str, vocab: str, code: str, num: float | None = None, text: str | None = None
+) -> dict[str, object]:
     return ev(pid, day, "gp", vocab, code, num, text)
 
 
@@ -38,8 +45,10 @@ def _muni(pid: str, day: str, vocab: str, code: str, num: float | None = None) -
 
 def _store() -> duckdb.DuckDBPyConnection:
     events = [
-        *[_gp("F1", d, "YDELSE", "0101") for d in
-          ("2022-12-31", "2022-06-01", "2021-06-01", "2023-01-01", "2023-02-01")],
+        *[
+            _gp("F1", d, "YDELSE", "0101")
+            for d in ("2022-12-31", "2022-06-01", "2021-06-01", "2023-01-01", "2023-02-01")
+        ],
         _gp("F1", "2021-03-01", "ICPC2", "K86"),
         _gp("F1", "2023-01-01", "ICPC2", "T90"),  # on the index date: not a feature
         _gp("F1", "2022-01-01 08:00:00", "NPU", "NPU27300", 50.0),
@@ -53,8 +62,10 @@ def _store() -> duckdb.DuckDBPyConnection:
         *admission("F1", "H1", "2022-12-30 20:00:00", 5.0, diagnoses=[("DI500", "A")]),
         *admission("F1", "H2", "2022-05-01 09:00:00", 0.1, "ATA3", [("DJ449", "B")]),
         *admission("F1", "H3", "2021-02-01 09:00:00", 3.0, "ATA3"),
-        *[_muni("F1", d, "MUNI", "HOMECARE_PERSONAL", 2.0) for d in
-          ("2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19")],
+        *[
+            _muni("F1", d, "MUNI", "HOMECARE_PERSONAL", 2.0)
+            for d in ("2022-11-28", "2022-12-05", "2022-12-12", "2022-12-19")
+        ],
         _muni("F1", "2022-12-26", "MUNI", "HOMECARE_PERSONAL", 10.0),  # week reaches index
         _muni("F1", "2022-03-01", "FSIII", "J1.1", 2.0),
         _muni("F1", "2022-09-01", "FSIII", "J1.1", 3.0),
@@ -80,30 +91,56 @@ def _build(data: dict[str, Any] = PROTOCOL, con: duckdb.DuckDBPyConnection | Non
 
 EXPECTED_F1 = {
     "demo__male": 0,
-    "gp__contacts_1y": 2, "gp__days_since_contact": 1.0, "gp__hypertension": 1,
-    "gp__diabetes": 0, "gp__heart_failure": 0,
-    "gp__lab_hba1c_last": 56.0, "gp__lab_hba1c_mean": 53.0,
-    "gp__lab_hba1c_slope": 6.0 / (182 / 365.25), "gp__lab_hba1c_n": 2,
+    "gp__contacts_1y": 2,
+    "gp__days_since_contact": 1.0,
+    "gp__hypertension": 1,
+    "gp__diabetes": 0,
+    "gp__heart_failure": 0,
+    "gp__lab_hba1c_last": 56.0,
+    "gp__lab_hba1c_mean": 53.0,
+    "gp__lab_hba1c_slope": 6.0 / (182 / 365.25),
+    "gp__lab_hba1c_n": 2,
     "gp__lab_hba1c_missing": 0,
-    "gp__lab_egfr_last": 90.0, "gp__lab_egfr_n": 1, "gp__lab_egfr_missing": 0,
-    "gp__drug_loop_diuretic": 1, "gp__drug_statin": 0, "gp__drug_glucose_lowering": 1,
-    "gp__n_drugs": 2, "gp__polypharmacy": 0,
-    "hosp__acute_admissions_1y": 1, "hosp__planned_admissions_1y": 0,
-    "hosp__outpatient_contacts_1y": 1, "hosp__bed_days_1y": 28 / 24,
+    "gp__lab_egfr_last": 90.0,
+    "gp__lab_egfr_n": 1,
+    "gp__lab_egfr_missing": 0,
+    "gp__drug_loop_diuretic": 1,
+    "gp__drug_statin": 0,
+    "gp__drug_glucose_lowering": 1,
+    "gp__n_drugs": 2,
+    "gp__polypharmacy": 0,
+    "hosp__acute_admissions_1y": 1,
+    "hosp__planned_admissions_1y": 0,
+    "hosp__outpatient_contacts_1y": 1,
+    "hosp__bed_days_1y": 28 / 24,
     "hosp__days_since_admission": 2.0,
     "hosp__heart_failure": 0,  # its admission was still open at the index date
     "hosp__copd": 1,
-    "muni__homecare_personal_h": 2.0, "muni__homecare_practical_h": 0.0,
-    "muni__homecare_any_1y": 1, "muni__fsiii_j1": 3, "muni__fsiii_j3": 0,
-    "muni__fsiii_assessed": 1, "muni__falls_1y": 1, "muni__injurious_falls_1y": 1,
-    "muni__nursing_visits_1y": 2, "muni__rehabilitation": 1,
+    "muni__homecare_personal_h": 2.0,
+    "muni__homecare_practical_h": 0.0,
+    "muni__homecare_any_1y": 1,
+    "muni__fsiii_j1": 3,
+    "muni__fsiii_j3": 0,
+    "muni__fsiii_assessed": 1,
+    "muni__falls_1y": 1,
+    "muni__injurious_falls_1y": 1,
+    "muni__nursing_visits_1y": 2,
+    "muni__rehabilitation": 1,
 }
 EXPECTED_F2 = {
-    "demo__male": 1, "gp__contacts_1y": 0, "gp__days_since_contact": 730.0,
-    "gp__lab_hba1c_n": 0, "gp__lab_hba1c_missing": 1, "gp__n_drugs": 0,
-    "hosp__acute_admissions_1y": 0, "hosp__bed_days_1y": 0.0,
-    "hosp__days_since_admission": 730.0, "hosp__heart_failure": 0,
-    "muni__homecare_personal_h": 0.0, "muni__fsiii_assessed": 0, "muni__falls_1y": 0,
+    "demo__male": 1,
+    "gp__contacts_1y": 0,
+    "gp__days_since_contact": 730.0,
+    "gp__lab_hba1c_n": 0,
+    "gp__lab_hba1c_missing": 1,
+    "gp__n_drugs": 0,
+    "hosp__acute_admissions_1y": 0,
+    "hosp__bed_days_1y": 0.0,
+    "hosp__days_since_admission": 730.0,
+    "hosp__heart_failure": 0,
+    "muni__homecare_personal_h": 0.0,
+    "muni__fsiii_assessed": 0,
+    "muni__falls_1y": 0,
 }
 
 
@@ -117,14 +154,19 @@ def test_features_are_exact() -> None:
     for stat in ("last", "mean", "slope"):
         assert np.isnan(X.at["F2", f"gp__lab_hba1c_{stat}"])
     assert X.at["F1", "demo__age"] == pytest.approx(
-        (pd.Timestamp("2023-01-01") - pd.Timestamp("1950-06-15")).days / 365.25)
+        (pd.Timestamp("2023-01-01") - pd.Timestamp("1950-06-15")).days / 365.25
+    )
 
 
 def test_sets_are_prefixed_numeric_and_cover_the_cohort() -> None:
     cohort, fs, _, _ = _build()
     assert fs.names == ["demographics", "gp", "hospital", "municipal"]
-    for name, prefix in [("demographics", "demo__"), ("gp", "gp__"), ("hospital", "hosp__"),
-                         ("municipal", "muni__")]:
+    for name, prefix in [
+        ("demographics", "demo__"),
+        ("gp", "gp__"),
+        ("hospital", "hosp__"),
+        ("municipal", "muni__"),
+    ]:
         frame = fs[name]
         assert frame.index.equals(cohort.table.index)
         assert all(c.startswith(prefix) for c in frame.columns)
@@ -164,7 +206,8 @@ def test_custom_windows_indicators_labs_and_drugs() -> None:
     data["features"]["sets"]["gp"] = {
         "windows": {"6m": [-182, 0], "prior": [-730, -365]},
         "indicators": {"htn": {"sector": "gp", "vocabulary": "ICPC2", "codes": ["K86"]}},
-        "labs": {"a1c": ["NPU27300"]}, "drug_classes": {"diuretic": ["C03"]},
+        "labs": {"a1c": ["NPU27300"]},
+        "drug_classes": {"diuretic": ["C03"]},
         "options": {"polypharmacy_min": 2},
     }
     _, fs, _, _ = _build(data)
@@ -182,8 +225,14 @@ def test_window_reaching_past_the_index_date_raises_leakage() -> None:
     """A window that slipped past protocol validation must still be stopped."""
     cohort, _, con, proto = _build()
     bad = FeatureSetSpec.model_construct(
-        code_lists=[], lookback_days=None, windows={"late": (-30, 60)}, indicators=None,
-        labs=None, drug_classes=None, options={})
+        code_lists=[],
+        lookback_days=None,
+        windows={"late": (-30, 60)},
+        indicators=None,
+        labs=None,
+        drug_classes=None,
+        options={},
+    )
     features = FeaturesSpec.model_construct(lookback_days=730, sets={"gp": bad})
     leaky = proto.model_copy(update={"features": features})
     # 4 events of F1 and 1 of F2 lie in [index, index + 60 days)
@@ -210,13 +259,15 @@ def test_notes_set_enters_through_the_same_checks() -> None:
 
 
 def test_absent_sector_and_vocabulary_are_errors() -> None:
-    con = make_store([person("A"), person("B")],
-                     admission("A", "H", "2023-03-01 09:00:00", 2.0))
+    con = make_store([person("A"), person("B")], admission("A", "H", "2023-03-01 09:00:00", 2.0))
     with pytest.raises(CohortError, match=r"'gp' needs gp events.*\['hospital'\]"):
         _build(con=con)
     data = copy.deepcopy(PROTOCOL)
-    data["features"]["sets"] = {"hospital": {"indicators": {
-        "x": {"sector": "hospital", "vocabulary": "NPU", "codes": ["NPU27300"]}}}}
+    data["features"]["sets"] = {
+        "hospital": {
+            "indicators": {"x": {"sector": "hospital", "vocabulary": "NPU", "codes": ["NPU27300"]}}
+        }
+    }
     with pytest.raises(CohortError, match=r"features\.sets\.hospital.*hospital/NPU"):
         _build(data, con=con)
 
@@ -225,8 +276,7 @@ def test_store_is_left_as_it_was() -> None:
     con = _store()
     tables = set(con.execute("SELECT table_name FROM information_schema.tables").fetchall())
     _build(con=con)
-    assert set(con.execute("SELECT table_name FROM information_schema.tables").fetchall()) \
-        == tables
+    assert set(con.execute("SELECT table_name FROM information_schema.tables").fetchall()) == tables
 
 
 def test_feature_sets_write(tmp_path) -> None:

@@ -69,8 +69,9 @@ def test_multiple_imputation_gives_m_sets_fitted_on_training_rows() -> None:
     miss = test["gp__lab_a1c_last"].isna()
     for s in sets:
         assert s.index.equals(test.index) and not s.isna().any().any()
-        pd.testing.assert_series_equal(s.loc[~miss, "gp__lab_a1c_last"],
-                                       test.loc[~miss, "gp__lab_a1c_last"])
+        pd.testing.assert_series_equal(
+            s.loc[~miss, "gp__lab_a1c_last"], test.loc[~miss, "gp__lab_a1c_last"]
+        )
     draws = np.column_stack([s.loc[miss, "gp__lab_a1c_last"] for s in sets])
     assert np.all(draws.std(axis=1) > 0)  # proper MI: imputations differ
     # imputations follow the age relation learnt on the training rows
@@ -82,8 +83,11 @@ def test_multiple_imputation_gives_m_sets_fitted_on_training_rows() -> None:
 
 @pytest.mark.parametrize(
     ("strategy", "cls"),
-    [("complete_case", CompleteCase), ("missing_indicator", MissingIndicator),
-     ("multiple_imputation", MultipleImputation)],
+    [
+        ("complete_case", CompleteCase),
+        ("missing_indicator", MissingIndicator),
+        ("multiple_imputation", MultipleImputation),
+    ],
 )
 def test_handler_follows_the_protocol(strategy: str, cls: type) -> None:
     handler = make_missing_handler(MissingDataSpec(strategy=strategy, imputations=3), seed=5)
@@ -116,8 +120,11 @@ def test_rubins_rules_matches_mice() -> None:
 
 @pytest.mark.parametrize(
     ("q", "u", "match"),
-    [([1.0], [0.1], "at least 2"), ([1.0, 2.0], [0.1], "same shape"),
-     ([1.0, 2.0], [0.1, -0.1], ">= 0")],
+    [
+        ([1.0], [0.1], "at least 2"),
+        ([1.0, 2.0], [0.1], "same shape"),
+        ([1.0, 2.0], [0.1, -0.1], ">= 0"),
+    ],
 )
 def test_rubins_rules_bad_input(q: list[float], u: list[float], match: str) -> None:
     with pytest.raises(CohortError, match=match):

@@ -13,8 +13,10 @@ from tests.features.test_features import _build
 
 def _compare(con, cohort, protocol, features) -> None:
     events = con.execute("SELECT * FROM events").df()
-    windows = {name: {k: tuple(v) for k, v in (spec.windows or {"1y": (-365, 0)}).items()}
-               for name, spec in protocol.features.sets.items()}
+    windows = {
+        name: {k: tuple(v) for k, v in (spec.windows or {"1y": (-365, 0)}).items()}
+        for name, spec in protocol.features.sets.items()
+    }
     table = cohort.table.assign(index_date=pd.to_datetime(cohort.table["index_date"]))
     peer = pandas_features(events, table, protocol.features.lookback_days, windows)
     ours = features.design(["gp", "hospital", "municipal"], drop_duplicates=False)[peer.columns]
