@@ -27,6 +27,7 @@ from epi.comparison._report import (
     forest_data,
     plot_delta_net_benefit,
     plot_forest,
+    write_comparison,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "plot_forest",
     "survival_idi",
     "survival_nri",
+    "write_comparison",
 ]

@@ -15,9 +15,11 @@ from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
-from epi.comparison._paired import LOWER_IS_BETTER, PAIR_STATISTICS
+from epi.comparison._paired import LOWER_IS_BETTER, PAIR_STATISTICS, compare_predictions
 from epi.exceptions import ValidationInputError
+from epi.io import atomic_write_json, atomic_write_text
 from epi.validation._decision import TREAT_ALL, TREAT_NONE
 from epi.validation._plots import _save
 
@@ -450,3 +452,51 @@ def added_value_text(result: Mapping[str, Any]) -> str:
         lines.append(f"| {a['arm']} | {a['model']} | " + " | ".join(cells) + " |")
     lines.append("")
     return "\n".join(lines)
+
+
+def write_comparison(
+    out_dir: str | os.PathLike[str],
+    duration: ArrayLike,
+    event: ArrayLike,
+    risks: Mapping[str, ArrayLike],
+    reference: str,
+    horizon: float,
+    *,
+    thresholds: ArrayLike | None = None,
+    risk_groups: ArrayLike = (0.1, 0.2),
+    n_bootstrap: int = 200,
+    seed: int = 0,
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Pairwise added value of fixed predictions, written as files (``epi evaluate --compare``).
+
+    Writes ``added_value.json`` (the result of :func:`compare_predictions`,
+    plus ``source``), ``added_value.md`` (:func:`added_value_text`),
+    ``forest.png``/``.svg`` and ``delta_net_benefit.png``/``.svg`` to
+    ``out_dir`` (created if needed), each atomically.
+
+    Returns
+    -------
+    dict
+        The result written to ``added_value.json``.
+    """
+    result = compare_predictions(
+        duration,
+        event,
+        risks,
+        reference,
+        horizon,
+        thresholds=thresholds,
+        risk_groups=risk_groups,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+    )
+    if source is not None:
+        result = {"source": source, **result}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "added_value.json", result)
+    atomic_write_text(out / "added_value.md", added_value_text(result))
+    plot_forest(result, out / "forest")
+    plot_delta_net_benefit(result, out / "delta_net_benefit")
+    return result

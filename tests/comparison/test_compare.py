@@ -226,3 +226,28 @@ def test_no_warnings_on_clean_data(design) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compare_arms(fits, design.outcome, design.X, protocol_for(list(design.X), 2), factories)
+
+
+def test_write_comparison_files(tmp_path) -> None:
+    from epi.comparison import write_comparison
+
+    d = simulate(300, seed=5)
+    fits, _ = fit_arms(d)
+    risks = {f.arm: f.risk for f in fits}
+    res = write_comparison(
+        tmp_path / "out",
+        d.outcome["duration"],
+        d.outcome["event"],
+        risks,
+        "gp",
+        HORIZON,
+        n_bootstrap=5,
+        source="pred.csv",
+    )
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == sorted(
+        ["added_value.json", "added_value.md", "forest.png", "forest.svg",
+         "delta_net_benefit.png", "delta_net_benefit.svg"]
+    )  # fmt: skip
+    assert json.loads((tmp_path / "out" / "added_value.json").read_text()) == res
+    assert res["source"] == "pred.csv"
