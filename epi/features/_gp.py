@@ -11,7 +11,8 @@ Columns (prefix ``gp__``), all from events before the index date:
   ``lab_slope_min_days``, default 90 days, else missing), number of results
   and a 0/1 flag for no result in the look-back. Text results such as ">90"
   (eGFR) count as their number. Last/mean/slope are missing (NaN) without data:
-  the protocol's ``missing`` strategy handles them.
+  the protocol's ``missing`` strategy handles them. Option ``lab_stats`` keeps a
+  subset of the five statistics.
 * ``drug_<class>``: 1 if a dispensing of the class (ATC prefixes) covers the index
   date: dispensed ``days_before`` <= days supply + grace (option
   ``drug_grace_days``, default 30).
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from epi.cohort import lit
+from epi.exceptions import CohortError
 from epi.features._common import (
     SetContext,
     code_pred,
@@ -136,9 +138,24 @@ def gp_features(con: duckdb.DuckDBPyConnection, ctx: SetContext, persons: pd.Ind
             n = f"{p}lab_{name}_n"
             lab_frame[n] = lab_frame[n].fillna(0).astype(np.int64)
             lab_frame[f"{p}lab_{name}_missing"] = (lab_frame[n] == 0).astype(np.int64)
+        keep = _lab_stats(ctx)
+        lab_frame = lab_frame[[f"{p}lab_{n}_{s}" for n in labs for s in _LAB_STATS if s in keep]]
         out = pd.concat([out, lab_frame], axis=1)
     out.index.name = "person_id"
     return out
+
+
+def _lab_stats(ctx: SetContext) -> list[str]:
+    """The lab statistics the set keeps (option ``lab_stats``, default all)."""
+    value = ctx.spec.options.get("lab_stats", list(_LAB_STATS))
+    stats = [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+    unknown = sorted(set(stats) - set(_LAB_STATS))
+    if unknown:
+        raise CohortError(
+            f"features.sets.{ctx.name}.options.lab_stats: unknown {unknown}; "
+            f"choose from {list(_LAB_STATS)}"
+        )
+    return stats
 
 
 def _labs(

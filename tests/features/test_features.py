@@ -208,7 +208,7 @@ def test_custom_windows_indicators_labs_and_drugs() -> None:
         "indicators": {"htn": {"sector": "gp", "vocabulary": "ICPC2", "codes": ["K86"]}},
         "labs": {"a1c": ["NPU27300"]},
         "drug_classes": {"diuretic": ["C03"]},
-        "options": {"polypharmacy_min": 2},
+        "options": {"polypharmacy_min": 2, "lab_stats": ["last", "missing"]},
     }
     _, fs, _, _ = _build(data)
     gp = fs["gp"]
@@ -219,6 +219,10 @@ def test_custom_windows_indicators_labs_and_drugs() -> None:
     assert gp.at["F1", "gp__drug_diuretic"] == 1
     assert gp.at["F1", "gp__polypharmacy"] == 1
     assert "gp__lab_hba1c_last" not in gp.columns
+    assert [c for c in gp.columns if c.startswith("gp__lab_")] == [
+        "gp__lab_a1c_last",
+        "gp__lab_a1c_missing",
+    ]
 
 
 def test_window_reaching_past_the_index_date_raises_leakage() -> None:
