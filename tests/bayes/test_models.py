@@ -298,7 +298,10 @@ def test_parametrisation_per_group(crossed: tuple, setting: object, expected: di
     free = {v.name for v in model.free_RVs}
     for g, kind in expected.items():
         assert (f"z_{g}" in free) == (kind == "noncentred")
-        assert (f"u_{g}" in free) == (kind == "centred")
+        assert (f"u_{g}" in free or f"level_{g}" in free) == (kind == "centred")
+    first_centred = next((g for g in GROUPS if expected[g] == "centred"), None)
+    if first_centred:  # hierarchical centring: intercept + effect sampled together
+        assert f"level_{first_centred}" in free
 
 
 def test_bad_parametrisation(crossed: tuple) -> None:

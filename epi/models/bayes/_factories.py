@@ -316,9 +316,14 @@ def _linear_predictor(
     """Intercept, coefficients (Normal or horseshoe per block) and random effects, per person."""
     parametrisation = dict(parametrisation or {})
     n_events = int(design.event.sum())
+    centred = [g for g in design.groups if parametrisation.get(g) == "centred"]
+    # hierarchical centring (Gelfand, Sahu & Carlin 1995): the first centred group's
+    # levels are sampled as alpha + u, so the intercept is their mean and not a ridge
+    # against them (with few, large municipalities that ridge cost most of the ESS)
+    absorbs = centred[0] if (intercept and centred) else None
     if intercept:
         alpha = pm.Normal("intercept", mu=log_rate0, sigma=priors.intercept_sd)
-        eta = alpha + pt.zeros(design.time.shape[0])
+        eta = pt.zeros(design.time.shape[0]) + (0.0 if absorbs else alpha)
     else:
         alpha = None
         eta = pt.zeros(design.time.shape[0])
@@ -342,7 +347,13 @@ def _linear_predictor(
         if alpha is not None:  # intercept at x = 0 on the original predictor scale
             pm.Deterministic("intercept_raw", alpha - pt.sum(coef * design.center))
     for g in design.groups:
-        if parametrisation.get(g, "noncentred") == "centred":
+        if g == absorbs:
+            sigma = pm.HalfNormal(f"sigma_{g}", sigma=priors.group_sd)
+            level = pm.Normal(f"level_{g}", alpha, sigma, dims=g)
+            pm.Deterministic(f"u_{g}", level - alpha, dims=g)
+            eta = eta + level[design.codes[g]]
+            continue
+        if g in centred:
             sigma = pm.HalfNormal(f"sigma_{g}", sigma=priors.group_sd)
             u = pm.Normal(f"u_{g}", 0.0, sigma, dims=g)
         else:
@@ -401,10 +412,11 @@ def build_weibull_ph_model(
     pymc.Model
         Coords ``predictor``, one per group and ``slope_<group>``; free variables
         ``intercept``, ``beta_<block>`` (or ``hs_*`` for horseshoe blocks),
-        ``weibull_shape``, ``sigma_<group>``, ``z_<group>`` (non-centred) or
-        ``u_<group>`` (centred); deterministics ``beta`` (log HR per SD),
-        ``coef`` (log HR per unit), ``u_<group>`` (non-centred); observed
-        ``time``.
+        ``weibull_shape``, ``sigma_<group>``, and per group ``z_<group>``
+        (non-centred), ``level_<group>`` (the first centred group, sampled as
+        intercept + effect) or ``u_<group>`` (other centred groups);
+        deterministics ``beta`` (log HR per SD), ``coef`` (log HR per unit)
+        and ``u_<group>`` where not free; observed ``time``.
     """
     design = _as_design(X, outcome, groups, slopes, time_scale)
     priors = Priors.from_any(priors)
