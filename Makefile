@@ -21,7 +21,16 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
-bench: setup
+# Benchmark peers that are not runtime dependencies: medspaCy (NLP peer). Its
+# pins would pull numpy below 2, so spaCy 3.8 goes in first and medspaCy
+# without its dependency pins.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet "spacy==3.8.*" "numpy>=2" pysbd PyFastNER quicksectx loguru
+	$(BIN)/python -m pip install --quiet --no-deps medspacy==1.3.1 PyRuSH medspacy_quickumls
+	touch $(BENCH_STAMP)
+
+bench: setup $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 lint: setup
