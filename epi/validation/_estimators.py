@@ -98,13 +98,13 @@ class HorizonData:
     competing : ndarray of bool
         Event 2 by the horizon.
     alive : ndarray of bool
-        Follow-up beyond the horizon (event-free at the horizon).
+        Event-free through the horizon: followed beyond it, or censored at it.
     ipcw : ndarray of float
-        ``1/G(T_i-)`` for cases and competing, ``1/G(h)`` for alive, 0 otherwise.
+        ``1/G(T_i-)`` for cases and competing, ``1/G(h-)`` for alive, 0 otherwise.
     g_minus : ndarray of float
         ``G(T_i-)`` for every person.
     g_horizon : float
-        ``G(h)``.
+        ``G(h-)``, the probability of remaining uncensored until the horizon.
     observed_risk : float
         Kaplan–Meier (Aalen–Johansen with competing events) risk by the horizon.
     """
@@ -132,12 +132,16 @@ def prepare(
     """Compute the censoring weights and observed risk for one horizon."""
     g_times, g_surv = kaplan_meier(duration, event == 0, reverse=True)
     g_minus = step_at(g_times, g_surv, duration, left=True)
-    # G(h) = 0 only when nobody is followed beyond h; then nobody needs 1/G(h).
-    g_h = float(step_at(g_times, g_surv, horizon))
+    # Events precede censorings at a tied time, so a person censored exactly at
+    # the horizon is known to be event-free through it: a control, weighted by
+    # 1/P(C >= h) = 1/G(h-). This matters when follow-up is truncated at the
+    # horizon (everyone event-free is then censored at h); without ties at h,
+    # G(h-) = G(h) and nothing changes. G(h-) = 0 only when nobody reaches h.
+    g_h = float(step_at(g_times, g_surv, horizon, left=True))
     by_h = duration <= horizon
     case = by_h & (event == 1)
     competing = by_h & (event == 2)
-    alive = ~by_h
+    alive = (duration > horizon) | ((duration == horizon) & (event == 0))
     ipcw = np.zeros(duration.size)
     known = case | competing
     ipcw[known] = 1.0 / g_minus[known]

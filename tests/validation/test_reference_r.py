@@ -17,6 +17,16 @@ circulatory death, 2 = other death) with two fixed columns of predicted risk;
 * Net benefit: survfit risk among those at or above the threshold, by its
   formula (R dcurves and timeROC are not packaged for Debian).
 
+Censoring exactly at the horizon: epi counts a person censored at ``h`` as
+event-free through ``h`` (a control, weight ``1/G(h-)``; events precede
+censorings at a tied time), so that follow-up truncated at the horizon, as
+epi's cohorts are, keeps every event-free person. ``Score`` counts such a
+person as censored before ``h`` (weight 0, controls weighted ``1/G(h)``).
+The two agree when no censoring falls on ``h``; GBSG2 at 1095 days has two,
+so the comparison moves those two censorings to just before ``h``, which is
+R's reading of them (``_as_read_by_r``). ``test_truncation_at_horizon_changes
+_nothing`` pins epi's own reading.
+
 Closed-form measures agree to 1e-9 and the GLM-based ones to 1e-8 (both
 sides iterate to a relative deviance change of 1e-12); in practice every
 difference is below 1e-13.
@@ -55,6 +65,12 @@ def _data(name: str) -> pd.DataFrame:
     return pd.read_csv(REF_DIR / f"{name}.csv")
 
 
+def _as_read_by_r(d: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """Censorings exactly at the horizon moved just before it (R's reading)."""
+    at_h = (d["time"] == horizon) & (d["status"] == 0)
+    return d.assign(time=np.where(at_h, horizon - 1e-7, d["time"]))
+
+
 @pytest.fixture(scope="module")
 def datasets() -> dict[str, pd.DataFrame]:
     return {REFERENCE[c]["dataset"]: _data(REFERENCE[c]["dataset"]) for c in CASES}
@@ -65,7 +81,7 @@ def datasets() -> dict[str, pd.DataFrame]:
 @pytest.mark.parametrize("measure", sorted(MEASURES))
 def test_measure_matches_r(datasets, case: str, model: str, measure: str) -> None:
     ref = REFERENCE[case]
-    d = datasets[ref["dataset"]]
+    d = _as_read_by_r(datasets[ref["dataset"]], ref["horizon"])
     func, tol = MEASURES[measure]
     got = func(d["time"], d["status"], d[model], ref["horizon"])
     assert got == pytest.approx(ref["models"][model][measure], abs=tol)
@@ -75,7 +91,7 @@ def test_measure_matches_r(datasets, case: str, model: str, measure: str) -> Non
 @pytest.mark.parametrize("model", MODELS)
 def test_calibration_errors_match_r(datasets, case: str, model: str) -> None:
     ref = REFERENCE[case]
-    d = datasets[ref["dataset"]]
+    d = _as_read_by_r(datasets[ref["dataset"]], ref["horizon"])
     got = ev.calibration_errors(d["time"], d["status"], d[model], ref["horizon"])
     want = {k: ref["models"][model][k] for k in ("ici", "e50", "e90", "emax")}
     assert got == pytest.approx(want, abs=1e-8)
@@ -96,6 +112,21 @@ def test_observed_risk_and_decision_curve_match_r(datasets, case: str) -> None:
     got_all = curve.loc[curve["model"] == ev.TREAT_ALL, "net_benefit"].to_numpy()
     np.testing.assert_allclose(got_all, ref["treat_all"], atol=1e-12)
     assert (curve.loc[curve["model"] == ev.TREAT_NONE, "net_benefit"] == 0).all()
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("measure", sorted(MEASURES))
+def test_truncation_at_horizon_changes_nothing(datasets, case: str, measure: str) -> None:
+    """Ending follow-up at the horizon (as cohorts do) must not change a measure at it."""
+    ref = REFERENCE[case]
+    d, h = datasets[ref["dataset"]], ref["horizon"]
+    func, tol = MEASURES[measure]
+    after = d["time"] > h
+    truncated = d.assign(time=np.where(after, h, d["time"]), status=np.where(after, 0, d["status"]))
+    full = func(d["time"], d["status"], d["risk_cox"], h)
+    assert func(truncated["time"], truncated["status"], truncated["risk_cox"], h) == pytest.approx(
+        full, abs=tol
+    )
 
 
 def test_reference_covers_competing_risks() -> None:
@@ -133,7 +164,7 @@ ICI_SMOOTHER_DIFFERENCE = {
 @pytest.mark.parametrize(("case", "model"), sorted(ICI_SMOOTHER_DIFFERENCE), ids=lambda v: str(v))
 def test_ici_difference_to_austin_cox_smoother_is_documented(datasets, case, model) -> None:
     ref = REFERENCE[case]
-    d = datasets[ref["dataset"]]
+    d = _as_read_by_r(datasets[ref["dataset"]], ref["horizon"])
     ours = ev.calibration_errors(d["time"], d["status"], d[model], ref["horizon"])["ici"]
     diff = ours - ref["models"][model]["ici_austin_cox"]
     assert diff == pytest.approx(ICI_SMOOTHER_DIFFERENCE[(case, model)], abs=5e-5)
