@@ -46,7 +46,7 @@ MUNICIPALITIES: list[tuple[str, str, int]] = [
 ]
 MUNI_CODES = np.array([m[0] for m in MUNICIPALITIES])
 MUNI_POP = np.array([m[2] for m in MUNICIPALITIES], dtype=float)
-REGION_POPULATION = int(MUNI_POP.sum())  # 589,936 [S6 of DANISH_DATA §6]
+REGION_POPULATION = int(MUNI_POP.sum())  # 589,936 [S33]
 N_PRACTICES = 200  # the "about 200 practices"; DANISH_DATA §2 gives 285 GPs [S17]
 PATIENTS_PER_GP = 1_900  # Nordjylland ~1,714 per FTE in 2014, norm 1,600 [S12,S13]
 
