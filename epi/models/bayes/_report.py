@@ -85,7 +85,11 @@ def posterior_summary(
     if var_names is None:
         var_names = [
             v for v in ("intercept", "coef", "weibull_shape", "log_rate") if v in post.data_vars
-        ] + sorted(v for v in post.data_vars if str(v).startswith("sigma_"))
+        ] + sorted(
+            v
+            for v in post.data_vars
+            if str(v).startswith("sigma_") and not str(v).endswith("__")  # nutpie's log__
+        )
     diag = model.diagnostics_["table"] if hasattr(model, "diagnostics_") else None
     rows = []
     for v in var_names:

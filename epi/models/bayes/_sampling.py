@@ -186,7 +186,8 @@ def check_diagnostics(
     idata : arviz.InferenceData
         With ``posterior`` and ``sample_stats``.
     var_names : sequence of str, optional
-        Variables to check (default: all in the posterior).
+        Variables to check (default: all in the posterior except nutpie's
+        unconstrained copies ending in ``__``).
     rhat_max, ess_min, bfmi_min : float
         Thresholds: rank-normalised split R-hat ≤ 1.01, bulk and tail ESS
         ≥ 400, zero divergences, E-BFMI ≥ 0.3 in every chain.
@@ -204,7 +205,10 @@ def check_diagnostics(
         (list of messages).
     """
     post = idata.posterior
-    names = list(var_names) if var_names is not None else list(post.data_vars)
+    if var_names is None:  # nutpie also stores the unconstrained values (``x_log__``)
+        names = [v for v in post.data_vars if not str(v).endswith("__")]
+    else:
+        names = list(var_names)
     rhat = az.rhat(post, var_names=names)
     ess_b = az.ess(post, var_names=names, method="bulk")
     ess_t = az.ess(post, var_names=names, method="tail")
