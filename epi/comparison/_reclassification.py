@@ -26,9 +26,10 @@ probability weighting as in Uno et al. 2013, Stat Med 32:2430-2442, whose
 persons with the event by the horizon and among those without, each mean
 weighted by the inverse probability of censoring weights of
 :mod:`epi.validation._estimators` (reverse Kaplan–Meier ``G``; ``1/G(T_i-)``
-for an event of either kind by the horizon, ``1/G(h)`` for persons
-event-free at the horizon, 0 for persons censored before it; persons with a
-competing event count as non-events)::
+for an event of either kind by the horizon, ``1/G(h-)`` for persons
+event-free through the horizon - followed beyond it or censored exactly at
+it - and 0 for persons censored before it; persons with a competing event
+count as non-events)::
 
     IDI_event    = mean_w(new | event) - mean_w(reference | event)
     IDI_nonevent = mean_w(reference | non-event) - mean_w(new | non-event)

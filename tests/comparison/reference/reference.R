@@ -17,9 +17,11 @@
 #   categorical: categories [0, 0.1), [0.1, 0.2), [0.2, 1] (cut(right = FALSE));
 #   continuous: up when the new risk is higher, down when lower.
 # * IDI at t0: IPCW-weighted mean risk among events by t0 minus among the rest,
-#   new minus reference; weights 1/G(T_i-) for any event by t0, 1/G(t0) for
-#   those followed beyond t0, G prodlim's reverse Kaplan-Meier (what
-#   riskRegression::Score uses with cens.model = "km").
+#   new minus reference; weights 1/G(T_i-) for any event by t0, 1/G(t0-) for
+#   those event-free through t0 (followed beyond it, or censored exactly at it:
+#   epi's convention since cohorts end follow-up at the horizon; without a
+#   censoring at t0 this is riskRegression::Score's 1/G(t0)), G prodlim's
+#   reverse Kaplan-Meier.
 # * LR test of nested Cox models on Rossi (coxph, Efron ties): anova() chi2, df,
 #   p; null log partial likelihood loglik[1]; Harrell's adequacy index
 #   LR(reference) / LR(full).
@@ -80,11 +82,15 @@ nri <- function(d, r0, r1, h, cuts = NULL) {
 
 idi <- function(d, r0, r1, h) {
   g <- prodlim(Hist(time, status) ~ 1, data = d, reverse = TRUE)
-  g_h <- stepfun(g$time, c(1, g$surv))(h)
-  g_sub <- stepfun(g$time, c(1, g$surv), right = TRUE)(d$time)
-  wt <- ifelse(d$time > h, 1 / g_h, ifelse(d$status != 0, 1 / g_sub, 0))
+  g_left <- stepfun(g$time, c(1, g$surv), right = TRUE)  # G(t-)
+  g_h <- g_left(h)
+  g_sub <- g_left(d$time)
+  # event-free through h: followed beyond h, or censored exactly at h (events
+  # precede censorings at a tied time), weight 1 / G(h-)
+  free <- d$time > h | (d$time == h & d$status == 0)
+  wt <- ifelse(free, 1 / g_h, ifelse(d$time <= h & d$status != 0, 1 / g_sub, 0))
   ev <- d$time <= h & d$status == 1
-  ne <- d$time > h | (d$time <= h & d$status == 2)
+  ne <- free | (d$time <= h & d$status == 2)
   m <- function(r, s) sum(wt[s] * r[s]) / sum(wt[s])
   e <- m(r1, ev) - m(r0, ev)
   n <- m(r0, ne) - m(r1, ne)
