@@ -225,6 +225,23 @@ def _stage_data(ctx: RunContext) -> Path:
     return Path(data.path)
 
 
+def describe_index(protocol: Protocol) -> str:
+    """The index-date rule in words, for the report's abstract and methods."""
+    index = protocol.cohort.index
+    if index.type == "fixed_date":
+        text = f"fixed index date {index.date}"
+    elif index.type == "age_reached":
+        text = f"the day age {index.age:g} was reached"
+    else:
+        lists = "; ".join(
+            f"{c.vocabulary} {', '.join(c.codes)} ({c.sector})" for c in index.code_lists
+        )
+        text = f"first qualifying event: {lists}"
+    if index.window:
+        text += f", between {index.window[0]} and {index.window[1]}"
+    return text
+
+
 def _stage_cohort(ctx: RunContext, con: duckdb.DuckDBPyConnection) -> Cohort:
     from epi.cohort import build_cohort
 
@@ -254,7 +271,7 @@ def _stage_cohort(ctx: RunContext, con: duckdb.DuckDBPyConnection) -> Cohort:
                     "q1": float(follow.quantile(0.25)),
                     "q3": float(follow.quantile(0.75)),
                 },
-                "index": ctx.protocol.cohort.index.model_dump(mode="json"),
+                "index": describe_index(ctx.protocol),
                 "code_lists": {
                     "outcome": [c.model_dump(mode="json") for c in ctx.protocol.outcome.code_lists],
                     "index": [

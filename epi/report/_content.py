@@ -980,17 +980,13 @@ class _Builder:
     def model_specification(self) -> None:
         models = self.b.models
         rows = []
-        for name, spec in models.items():
+        for name in models:
             path = self.b.run_dir / "results" / "models" / name
             digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "–"
-            rows.append(
-                [
-                    spec.get("arm", name.split("__")[0]) if isinstance(spec, dict) else "",
-                    spec.get("model", "") if isinstance(spec, dict) else "",
-                    f"results/models/{name}",
-                    digest,
-                ]
-            )
+            # file names are <arm>__<model>.json (docs/BUNDLE.md); the spec's own
+            # "model" key holds the fitted parameters, not a name
+            arm, _, model = name.removesuffix(".json").partition("__")
+            rows.append([arm, model, f"results/models/{name}", digest])
         text = (
             "Each fitted model is exported as a JSON specification (coefficients, spline knots, "
             "baseline risk at the horizon) from which `epi` or any other software computes "
