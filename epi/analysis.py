@@ -10,6 +10,7 @@ results are written (docs/BUNDLE.md); predicted risks stay in memory.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["ArmModel", "analyse", "arms_of", "model_factory"]
 
 AGE_GROUPS = (0, 65, 75, 85, 200)
+# Resamples run in parallel processes; the result does not depend on the count.
+N_JOBS = max(1, min(2, len(os.sched_getaffinity(0))))
 
 
 def arms_of(protocol: Protocol, features: FeatureSets) -> dict[str, list[str]]:
@@ -251,7 +254,13 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
             seed = protocol.seed
             res: dict[str, Any] = {
                 "optimism": bootstrap_optimism(
-                    factory, X, outcome, horizon, n_bootstrap=v.bootstrap, seed=seed
+                    factory,
+                    X,
+                    outcome,
+                    horizon,
+                    n_bootstrap=v.bootstrap,
+                    seed=seed,
+                    n_jobs=N_JOBS,
                 )
                 if v.bootstrap
                 else None,
