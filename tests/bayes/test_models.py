@@ -311,3 +311,27 @@ def test_bad_parametrisation(crossed: tuple) -> None:
         resolve_parametrisation(design, Priors(), {"county": "centred"})
     with pytest.raises(ModelError, match="must be one of"):
         resolve_parametrisation(design, Priors(), "centered")
+
+
+@pytest.mark.slow
+def test_random_slopes_fit_and_predict(crossed: tuple) -> None:
+    """A random slope of age by practice: sampled, summarised, and integrated for new practices.
+
+    Short chains (smoke test of the code path; the slope SD's truth is 0 here).
+    """
+    X, outcome, _ = crossed
+    model = BayesWeibullPHModel(
+        groups=GROUPS,
+        slopes={"practice_id": ["demo__age"]},
+        draws=200,
+        tune=200,
+        cores=1,
+        seed=1,
+        sampler="pymc",
+        diagnostics=False,
+    ).fit(X, outcome)
+    s = posterior_summary(model)
+    assert "sigma_slope_practice_id[demo__age]" in s.index
+    assert s.loc["sigma_slope_practice_id[demo__age]", "lower"] < 0.1
+    mean, lo, hi = model.predict_risk_interval(X.iloc[:20].assign(practice_id="new"), 730)
+    assert np.all((0 < lo) & (lo <= mean) & (mean <= hi) & (hi < 1))
