@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -40,7 +41,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from epi.pipeline import run
 
-    run_dir = run(args.protocol, out_root=args.out, progress=stderr_progress())
+    workers = max(1, min(2, len(os.sched_getaffinity(0))))
+    run_dir = run(args.protocol, out_root=args.out, progress=stderr_progress(), workers=workers)
     print(f"run written to {run_dir}")
     return 0
 

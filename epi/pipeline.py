@@ -125,6 +125,7 @@ class RunContext:
     progress: Progress
     timings: dict[str, float] = field(default_factory=dict)
     artefacts: dict[str, Any] = field(default_factory=dict)
+    workers: int = 1
     started_utc: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
@@ -221,7 +222,13 @@ def _stage_data(ctx: RunContext) -> Path:
         from epi.data.synth import generate
 
         with ctx.timed("synthetic data"):
-            return generate(data.persons, data.seed, ctx.work_dir / "data", progress=ctx.progress)
+            return generate(
+                data.persons,
+                data.seed,
+                ctx.work_dir / "data",
+                progress=ctx.progress,
+                workers=ctx.workers,
+            )
     return Path(data.path)
 
 
@@ -386,7 +393,11 @@ def _stage_report(ctx: RunContext) -> None:
 
 
 def run(
-    protocol_path: str | Path, out_root: str | Path = "runs", progress: Progress | None = None
+    protocol_path: str | Path,
+    out_root: str | Path = "runs",
+    progress: Progress | None = None,
+    *,
+    workers: int = 1,
 ) -> Path:
     """Run every stage of a protocol and return the finished run folder.
 
@@ -398,6 +409,10 @@ def run(
         Runs are written to ``out_root/<study-id>/<timestamp>/``.
     progress : callable, optional
         Receives one short message per step.
+    workers : int
+        Processes for generating synthetic data. More than one starts worker
+        processes, so a calling script needs an ``if __name__ == "__main__":``
+        guard (the ``epi`` command has one).
 
     Raises
     ------
@@ -415,7 +430,7 @@ def run(
     final = _run_dir(Path(out_root), protocol.study.id)
     work = final.parent / f".{final.name}.partial"
     work.mkdir(parents=True)
-    ctx = RunContext(protocol, protocol_path, lock, work, progress)
+    ctx = RunContext(protocol, protocol_path, lock, work, progress, workers=workers)
     try:
         started = time.perf_counter()
         ctx.write_json("protocol.json", {"protocol": canonical(protocol), "lock": lock.as_dict()})
