@@ -232,8 +232,10 @@ def _events_by(t: NDArray[np.float64], e: NDArray[np.int64], h: float) -> int:
 
 
 def _warn_small_arms(rows: list[dict[str, Any]], what: str) -> None:
+    # exact counts below 5 would be small cells in a log: say "<5" instead
     small = [
-        f"{r['split']} ({arm} arm: {r[f'events_{arm}']} events)"
+        f"{r['split']} ({arm} arm: "
+        f"{r[f'events_{arm}'] if r[f'events_{arm}'] >= 5 else '<5'} events)"
         for r in rows
         for arm in ("train", "test")
         if r[f"events_{arm}"] < MIN_EVENTS

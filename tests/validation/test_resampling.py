@@ -152,6 +152,17 @@ def test_internal_external_validation_warns_on_small_clusters(rossi) -> None:
     assert res.estimate == res.pooled
 
 
+def test_small_cluster_counts_are_masked_in_the_warning(rossi) -> None:
+    X, outcome = rossi
+    cluster = np.where(np.arange(len(X)) < 12, "tiny", np.arange(len(X)) % 2).astype(str)
+    events = int(((outcome["event"][:12] == 1) & (outcome["duration"][:12] <= 45.0)).sum())
+    assert 0 < events < 5  # a small cell that must not be printed
+    with pytest.warns(StatisticalWarning, match=r"tiny \(test arm: <5 events\)"):
+        ev.internal_external_validation(
+            TinyCox, X, outcome, 45.0, cluster=cluster, measures=["harrell_c"]
+        )
+
+
 def test_non_convergence_names_the_fix(rossi) -> None:
     X, outcome = rossi
     cluster = np.arange(len(X)) % 3
