@@ -23,6 +23,7 @@ import pandas as pd
 from epi.exceptions import EpiError, ModelError, StatisticalWarning
 from epi.features import FeatureSets, make_missing_handler
 from epi.models import ImputingModel, export_model_spec, make_model
+from epi.models._registry import BAYES_KINDS
 from epi.protocol import ModelSpec, Protocol
 from epi.validation import calibration_curve
 from epi.validation._calibration import _binned
@@ -42,6 +43,12 @@ if TYPE_CHECKING:
 __all__ = ["ArmModel", "analyse", "arms_of", "model_factory"]
 
 AGE_GROUPS = (0, 65, 75, 85, 200)
+#: Cluster columns of the cohort table that hierarchical models group by.
+GROUPS = ("practice_id", "municipality_code")
+MCMC_NOT_RESAMPLED = (
+    "not performed for Bayesian models: refitting by MCMC in every resample is "
+    "impractical; their posterior intervals carry the parameter uncertainty"
+)
 # Resamples run in parallel processes; the result does not depend on the count.
 N_JOBS = max(1, min(2, len(os.sched_getaffinity(0))))
 
@@ -56,13 +63,19 @@ def arms_of(protocol: Protocol, features: FeatureSets) -> dict[str, list[str]]:
 def model_factory(protocol: Protocol, spec: ModelSpec) -> Callable[[], ImputingModel]:
     """An unfitted-model factory: the protocol's missing-data handler, then the model."""
     params: dict[str, Any] = dict(spec.params)
+    passthrough: tuple[str, ...] = ()
     if spec.kind in ("rsf", "gbsa"):
         params.setdefault("random_state", protocol.seed)
+    if spec.kind in BAYES_KINDS:
+        params.setdefault("seed", protocol.seed)
+        params.setdefault("groups", GROUPS)
+        passthrough = tuple(params["groups"])
     make_model(spec.kind, **params)  # fail now, naming the bad parameter, not in a resample
     return partial(
         ImputingModel,
         partial(make_missing_handler, protocol.missing, protocol.seed),
         partial(make_model, spec.kind, **params),
+        passthrough,
     )
 
 
@@ -249,6 +262,9 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
         for spec in protocol.models:
             factory = model_factory(protocol, spec)
             ctx.progress(f"{arm} / {spec.name}: fit and validate ({X.shape[1]} predictors)")
+            if spec.kind in BAYES_KINDS:
+                fits.append(_bayes_fit(ctx, arm, spec, factory, X, cohort, horizon))
+                continue
             fitted = factory().fit(X, outcome)
             risk = fitted.predict_risk(X, horizon)
             seed = protocol.seed
@@ -278,6 +294,12 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
             }
             fits.append(ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, res))
 
+    heterogeneity = [_heterogeneity(ctx, f) for f in fits if f.kind in BAYES_KINDS]
+    if heterogeneity:
+        ctx.write_json(
+            "results/heterogeneity.json",
+            {"models": heterogeneity, "resampling": MCMC_NOT_RESAMPLED},
+        )
     ctx.progress("performance with bootstrap confidence intervals")
     apparent = evaluate_predictions(
         duration,
@@ -299,6 +321,7 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
             "temporal": _point(fit.resampling["temporal"]),
             "internal_external": _point(fit.resampling["internal_external"]),
             "failed_refits": {k: r.n_failed for k, r in fit.resampling.items() if r is not None},
+            "not_resampled": MCMC_NOT_RESAMPLED if fit.kind in BAYES_KINDS else None,
         }
     ctx.write_json(
         "results/performance.json",
@@ -345,7 +368,7 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
             {"arm": fit.arm, "model": fit.model, **r} for r in _coefficients(fit.fitted)
         ]
         ph += [{"arm": fit.arm, "model": fit.model, **r} for r in _ph_test(fit.fitted)]
-        if len(fit.fitted.models_) == 1:
+        if len(fit.fitted.models_) == 1 and fit.kind not in BAYES_KINDS:
             try:
                 export_model_spec(
                     fit.fitted.model_,
@@ -357,6 +380,52 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
     ctx.write_json("results/coefficients.json", {"rows": coefficients})
     ctx.write_json("results/ph_test.json", {"rows": ph})
     return fits
+
+
+def _bayes_fit(
+    ctx: RunContext,
+    arm: str,
+    spec: ModelSpec,
+    factory: Callable[[], ImputingModel],
+    X: pd.DataFrame,
+    cohort: Cohort,
+    horizon: float,
+) -> ArmModel:
+    """One MCMC fit on all persons; no resampling (see ``MCMC_NOT_RESAMPLED``)."""
+    groups = list(GROUPS)
+    Xg = X.join(cohort.table[groups].astype(str))
+    fitted = factory().fit(Xg, cohort.outcome)
+    risk = fitted.predict_risk(Xg, horizon)
+    resampling = dict.fromkeys(("optimism", "cv", "temporal", "internal_external"))
+    return ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, resampling)
+
+
+def _heterogeneity(ctx: RunContext, fit: ArmModel) -> dict[str, Any]:
+    """Variance partition, median hazard ratios and cluster effects (aggregated)."""
+    from epi.models import bayes
+
+    model = fit.fitted.model_
+    min_cell = ctx.protocol.report.min_cell_size
+    figures = ctx.work_dir / "results" / "figures"
+    out: dict[str, Any] = {"arm": fit.arm, "model": fit.model, "kind": fit.kind}
+    out["diagnostics"] = _records(pd.DataFrame([model.diagnostics_]))
+    out["variance_partition"] = _records(bayes.variance_partition(model))
+    out["median_hazard_ratio"] = _records(bayes.median_hazard_ratio(model))
+    out["cluster_effects"] = {}
+    for group in GROUPS:
+        effects = bayes.group_effects(model, group, min_size=min_cell)
+        out["cluster_effects"][group] = _records(effects)
+        bayes.caterpillar_plot(
+            model,
+            group,
+            figures / f"caterpillar_{fit.arm}__{fit.model}__{group}.svg",
+            min_size=min_cell,
+        )
+    return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.reset_index().replace({np.nan: None}).to_dict(orient="records")
 
 
 def _split_label(label: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ in every bootstrap sample and fold, so the handler is part of the model: its
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -31,6 +31,9 @@ class ImputingModel:
         DataFrames (multiple imputation), e.g. ``epi.features.make_missing_handler``.
     make_model : callable
         Returns an unfitted :class:`RiskModel`.
+    passthrough : sequence of str
+        Columns the handler does not see and the model gets unchanged (the
+        cluster ids a hierarchical model groups by).
 
     Attributes
     ----------
@@ -46,20 +49,41 @@ class ImputingModel:
     """
 
     def __init__(
-        self, make_handler: Callable[[], Any], make_model: Callable[[], RiskModel]
+        self,
+        make_handler: Callable[[], Any],
+        make_model: Callable[[], RiskModel],
+        passthrough: Sequence[str] = (),
     ) -> None:
         self.make_handler = make_handler
         self.make_model = make_model
+        self.passthrough = list(passthrough)
+
+    def _split(self, X: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        missing = [c for c in self.passthrough if c not in X.columns]
+        if missing:
+            raise ModelError(f"ImputingModel: passthrough column(s) {missing} are not in X.")
+        return X.drop(columns=self.passthrough), X[self.passthrough]
 
     def fit(self, X: pd.DataFrame, outcome: pd.DataFrame) -> Self:
         """Fit the handler, then the model(s), on the training rows."""
-        self.handler_ = self.make_handler().fit(X)
-        completed = self.handler_.transform(X)
+        features, kept = self._split(X)
+        self.handler_ = self.make_handler().fit(features)
+        completed = self._attach(self.handler_.transform(features), kept)
         if isinstance(completed, list):
             self.models_ = [self.make_model().fit(x, outcome) for x in completed]
         else:
             self.models_ = [self.make_model().fit(completed, outcome.loc[completed.index])]
         return self
+
+    @staticmethod
+    def _attach(
+        completed: pd.DataFrame | list[pd.DataFrame], kept: pd.DataFrame
+    ) -> pd.DataFrame | list[pd.DataFrame]:
+        if kept.shape[1] == 0:
+            return completed
+        if isinstance(completed, list):
+            return [x.join(kept) for x in completed]
+        return completed.join(kept)
 
     @property
     def model_(self) -> RiskModel:
@@ -73,7 +97,8 @@ class ImputingModel:
 
     def transform(self, X: pd.DataFrame) -> list[pd.DataFrame]:
         """The completed design matrices the fitted models take."""
-        completed = self.handler_.transform(X)
+        features, kept = self._split(X)
+        completed = self._attach(self.handler_.transform(features), kept)
         out = completed if isinstance(completed, list) else [completed]
         if len(out[0]) != len(X):
             raise ModelError(

@@ -13,7 +13,7 @@ from ._cox import CoxModel
 from ._ensemble import GradientBoostingSurvivalModel, RandomSurvivalForestModel
 from ._parametric import FlexibleParametricModel, WeibullModel
 
-__all__ = ["MODEL_KINDS", "make_model"]
+__all__ = ["BAYES_KINDS", "MODEL_KINDS", "make_model"]
 
 #: ``kind`` → model class. Parameters are the class's constructor arguments:
 #:
@@ -44,6 +44,15 @@ MODEL_KINDS: dict[str, type] = {
 }
 
 
+#: Bayesian hierarchical kinds (``epi.models.bayes``), imported on first use:
+#: parameters are the constructors' (``groups``, ``slopes``, ``priors``,
+#: ``draws``, ``tune``, ``chains``, ``seed``, ``sampler``, …).
+BAYES_KINDS: dict[str, str] = {
+    "bayes_weibull_ph": "BayesWeibullPHModel",
+    "bayes_piecewise_exponential": "BayesPiecewiseExponentialModel",
+}
+
+
 def make_model(kind: str, **params: Any) -> RiskModel:
     """Create an unfitted model of ``kind`` with ``params`` (see `MODEL_KINDS`).
 
@@ -69,8 +78,14 @@ def make_model(kind: str, **params: Any) -> RiskModel:
         Unknown kind or parameter; the message lists the allowed ones.
     """
     cls = MODEL_KINDS.get(kind)
+    if cls is None and kind in BAYES_KINDS:
+        # PyMC takes seconds to import: only when a protocol asks for it
+        from . import bayes
+
+        cls = getattr(bayes, BAYES_KINDS[kind])
     if cls is None:
-        raise ModelError(f"unknown model kind {kind!r}; allowed: {sorted(MODEL_KINDS)}.")
+        allowed = sorted([*MODEL_KINDS, *BAYES_KINDS])
+        raise ModelError(f"unknown model kind {kind!r}; allowed: {allowed}.")
     sig = inspect.signature(cls.__init__)
     named = [p for p in sig.parameters if p != "self" and p != "params"]
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 __all__ = [
     "Amendment",
@@ -324,17 +324,9 @@ class ModelSpec(_Section):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     kind: str
-    params: dict[
-        str,
-        float
-        | int
-        | str
-        | bool
-        | list[str]
-        | dict[str, int]
-        | dict[str, list[float | int | str | None]]
-        | None,
-    ] = Field(default_factory=dict)
+    # JSON-like values only (numbers, strings, lists, mappings): each model's
+    # constructor checks its own parameters, naming the allowed ones
+    params: dict[str, JsonValue] = Field(default_factory=dict)
 
 
 class ValidationSpec(_Section):
