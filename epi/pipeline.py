@@ -161,10 +161,29 @@ class _Timer:
         self.ctx.timings[self.stage] = round(time.perf_counter() - self.start, 3)
 
 
+def check_models(protocol: Protocol, file: str | Path) -> None:
+    """Build every model of the protocol unfitted, so a bad kind or parameter fails now.
+
+    Raises
+    ------
+    ProtocolError
+        Naming ``models[i]`` and the model's own complaint (allowed kinds or parameters).
+    """
+    from epi.exceptions import ModelError
+    from epi.models import make_model
+
+    for i, spec in enumerate(protocol.models):
+        try:
+            make_model(spec.kind, **spec.params)
+        except (ModelError, TypeError, ValueError) as exc:
+            raise ProtocolError(f"{file}: 'models[{i}]' ({spec.name}): {exc}") from exc
+
+
 def _prepare(protocol_path: str | Path) -> tuple[Protocol, LockStatus]:
     protocol = load_protocol(protocol_path)
     lock = check_lock(protocol, protocol_path)
     check_code_lists(protocol, protocol_path)
+    check_models(protocol, protocol_path)
     return protocol, lock
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from epi.exceptions import LockError, ProtocolError
-from epi.pipeline import check_code_lists
+from epi.pipeline import check_code_lists, check_models
 from epi.protocol import (
     check_lock,
     fingerprint,
@@ -161,3 +161,21 @@ def test_schema_is_written_and_lists_sections(tmp_path: Path) -> None:
 def test_shipped_protocols_are_valid(path: Path) -> None:
     protocol = load_protocol(path)
     assert check_code_lists(protocol, path) >= 1
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ("[{name: m, kind: coxx}]", r"'models\[0\]' \(m\): unknown model kind 'coxx'; allowed: \["),
+        (
+            "[{name: m, kind: cox, params: {penalty: 0.1}}]",
+            r"'models\[0\]' \(m\): model kind 'cox': unknown parameter\(s\) \['penalty'\]; "
+            r"allowed: \[.*'penalizer'",
+        ),
+    ],
+    ids=["unknown kind", "misspelt parameter"],
+)
+def test_bad_models_fail_at_check(tmp_path: Path, models: str, message: str) -> None:
+    path = _write(tmp_path, BASE + f"models: {models}\n")
+    with pytest.raises(ProtocolError, match=message):
+        check_models(load_protocol(path), path)
