@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from epi.exceptions import SpecError
 from epi._yaml import load_yaml_with_lines
+from epi.exceptions import SpecError
 
 __all__ = [
     "ColumnSpec",

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from epi._yaml import KeyPath, load_yaml_with_lines
 from epi.exceptions import ProtocolError
 from epi.protocol._models import AnalysisTableSource, Protocol, SyntheticSource, TablesSource
-from epi._yaml import KeyPath, load_yaml_with_lines
 
 __all__ = ["load_protocol", "protocol_from_dict"]
 
