@@ -37,10 +37,9 @@ from epi.validation._resampling import (
 )
 
 if TYPE_CHECKING:
-    from epi.cohort import Cohort
     from epi.pipeline import RunContext
 
-__all__ = ["ArmModel", "analyse", "arms_of", "model_factory"]
+__all__ = ["ArmModel", "Designs", "analyse", "arms_of", "model_factory"]
 
 AGE_GROUPS = (0, 65, 75, 85, 200)
 #: Cluster columns of the cohort table that hierarchical models group by.
@@ -53,11 +52,17 @@ MCMC_NOT_RESAMPLED = (
 N_JOBS = max(1, min(2, len(os.sched_getaffinity(0))))
 
 
-def arms_of(protocol: Protocol, features: FeatureSets) -> dict[str, list[str]]:
-    """The arms to fit: the protocol's comparison arms, or one arm of every set."""
+Designs = dict[str, tuple[list[str], pd.DataFrame]]
+
+
+def arms_of(protocol: Protocol, features: FeatureSets) -> Designs:
+    """Each arm's feature sets and design matrix: the protocol's comparison arms,
+    or one arm of every set."""
     if protocol.comparisons is not None:
-        return {name: list(sets) for name, sets in protocol.comparisons.arms.items()}
-    return {"all": list(features.names)}
+        arms = {name: list(sets) for name, sets in protocol.comparisons.arms.items()}
+    else:
+        arms = {"all": list(features.names)}
+    return {arm: (sets, features.design(sets)) for arm, sets in arms.items()}
 
 
 def model_factory(protocol: Protocol, spec: ModelSpec) -> Callable[[], ImputingModel]:
@@ -151,15 +156,18 @@ def _ph_test(fitted: ImputingModel) -> list[dict[str, Any]]:
     return table.reset_index().replace({np.nan: None}).to_dict(orient="records")
 
 
-def _subgroups(cohort: Cohort, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
+def _subgroups(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
     """Apparent performance by sex, age group and municipality (fairness, TRIPOD+AI 23a)."""
-    table = cohort.table
-    age = pd.cut(table["age"], AGE_GROUPS, right=False, labels=["<65", "65-74", "75-84", "85+"])
-    groupings = {
-        "sex": table["sex"].astype(str),
-        "age_group": age.astype(str),
-        "municipality": table["municipality_code"].astype(str),
-    }
+    groupings = {}
+    if "sex" in table:
+        groupings["sex"] = table["sex"].astype(str)
+    if "age" in table:
+        labels = ["<65", "65-74", "75-84", "85+"]
+        groupings["age_group"] = pd.cut(
+            table["age"], AGE_GROUPS, right=False, labels=labels
+        ).astype(str)
+    if "municipality_code" in table:
+        groupings["municipality"] = table["municipality_code"].astype(str)
     duration, event = table["duration"].to_numpy(float), table["event"].to_numpy(int)
     rows = []
     for fit in fits:
@@ -192,9 +200,9 @@ def _subgroups(cohort: Cohort, fits: list[ArmModel], horizon: float) -> list[dic
     return rows
 
 
-def _calibration(cohort: Cohort, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
-    duration = cohort.table["duration"].to_numpy(float)
-    event = cohort.table["event"].to_numpy(int)
+def _calibration(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
+    duration = table["duration"].to_numpy(float)
+    event = table["event"].to_numpy(int)
     hd = prepare(duration, event, horizon)
     curves = []
     for fit in fits:
@@ -219,17 +227,20 @@ def _calibration(cohort: Cohort, fits: list[ArmModel], horizon: float) -> list[d
     return curves
 
 
-def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmModel]:
+def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[ArmModel]:
     """Fit, validate and write every arm × model of the protocol.
 
     Parameters
     ----------
     ctx : RunContext
         The run (protocol, output folder, progress).
-    cohort : Cohort
-        Outcome and cluster ids per person.
-    features : FeatureSets
-        Named feature sets.
+    people : pandas.DataFrame
+        One row per person (index ``person_id``): ``duration`` and ``event``,
+        and where known ``index_year``, ``practice_id``, ``municipality_code``,
+        ``age`` and ``sex`` (the cohort table; an analysis table has fewer).
+    designs : dict
+        Arm → (feature sets, design matrix indexed like ``people``), from
+        :func:`arms_of`.
 
     Returns
     -------
@@ -239,31 +250,33 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
     protocol = ctx.protocol
     v = protocol.validation
     horizon = float(protocol.outcome.horizon_days)
-    outcome = cohort.outcome
+    outcome = people[["duration", "event"]]
     duration, event = outcome["duration"].to_numpy(float), outcome["event"].to_numpy(int)
-    index_year = cohort.table["index_year"].to_numpy(int)
+    index_year = people["index_year"].to_numpy(int) if "index_year" in people else None
     temporal_year = v.temporal_split_year
     temporal_reason = None
     if temporal_year is None:
         temporal_reason = "no temporal_split_year in the protocol"
+    elif index_year is None:
+        temporal_reason = "the data have no index year"
+        temporal_year = None
     elif not (index_year < temporal_year).any() or not (index_year >= temporal_year).any():
         temporal_reason = f"every index date falls on one side of {temporal_year}"
         temporal_year = None
     clusters = None
-    if v.internal_external:
-        column = {"municipality": "municipality_code", "practice": "practice_id"}
-        clusters = cohort.table[column[v.internal_external]].to_numpy()
+    column = {"municipality": "municipality_code", "practice": "practice_id"}
+    if v.internal_external and column[v.internal_external] in people:
+        clusters = people[column[v.internal_external]].to_numpy()
 
     fits: list[ArmModel] = []
     performance: dict[str, Any] = {}
-    for arm, sets in arms_of(protocol, features).items():
-        X = features.design(sets)
+    for arm, (sets, X) in designs.items():
         performance[arm] = {"feature_sets": sets, "n_predictors": X.shape[1], "models": {}}
         for spec in protocol.models:
             factory = model_factory(protocol, spec)
             ctx.progress(f"{arm} / {spec.name}: fit and validate ({X.shape[1]} predictors)")
             if spec.kind in BAYES_KINDS:
-                fits.append(_bayes_fit(ctx, arm, spec, factory, X, cohort, horizon))
+                fits.append(_bayes_fit(arm, spec, factory, X, people, horizon))
                 continue
             fitted = factory().fit(X, outcome)
             risk = fitted.predict_risk(X, horizon)
@@ -360,8 +373,8 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
         for t in sorted({c["threshold"] for c in curves})
     ]
     ctx.write_json("results/decision_curves.json", {"curves": curves})
-    ctx.write_json("results/calibration.json", {"curves": _calibration(cohort, fits, horizon)})
-    ctx.write_json("results/subgroups.json", {"rows": _subgroups(cohort, fits, horizon)})
+    ctx.write_json("results/calibration.json", {"curves": _calibration(people, fits, horizon)})
+    ctx.write_json("results/subgroups.json", {"rows": _subgroups(people, fits, horizon)})
     coefficients, ph = [], []
     for fit in fits:
         coefficients += [
@@ -383,18 +396,23 @@ def analyse(ctx: RunContext, cohort: Cohort, features: FeatureSets) -> list[ArmM
 
 
 def _bayes_fit(
-    ctx: RunContext,
     arm: str,
     spec: ModelSpec,
     factory: Callable[[], ImputingModel],
     X: pd.DataFrame,
-    cohort: Cohort,
+    people: pd.DataFrame,
     horizon: float,
 ) -> ArmModel:
     """One MCMC fit on all persons; no resampling (see ``MCMC_NOT_RESAMPLED``)."""
     groups = list(GROUPS)
-    Xg = X.join(cohort.table[groups].astype(str))
-    fitted = factory().fit(Xg, cohort.outcome)
+    absent = [g for g in groups if g not in people]
+    if absent:
+        raise ModelError(
+            f"model '{spec.name}' ({spec.kind}) groups persons by {groups}, but the data "
+            f"have no {absent}; hierarchical models need the cohort's cluster ids."
+        )
+    Xg = X.join(people[groups].astype(str))
+    fitted = factory().fit(Xg, people[["duration", "event"]])
     risk = fitted.predict_risk(Xg, horizon)
     resampling = dict.fromkeys(("optimism", "cv", "temporal", "internal_external"))
     return ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, resampling)

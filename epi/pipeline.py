@@ -25,11 +25,24 @@ from pydantic import BaseModel
 
 from epi import __version__
 from epi._progress import Progress
-from epi.analysis import analyse
-from epi.data import build_event_store, data_fingerprint, find_table_file, load_vocabularies
+from epi.analysis import analyse, arms_of
+from epi.data import (
+    build_event_store,
+    data_fingerprint,
+    find_table_file,
+    load_vocabularies,
+    read_analysis_table,
+)
 from epi.exceptions import ProtocolError
 from epi.io import atomic_write_json
-from epi.protocol import CodeList, LockStatus, Protocol, check_lock, load_protocol
+from epi.protocol import (
+    AnalysisTableSource,
+    CodeList,
+    LockStatus,
+    Protocol,
+    check_lock,
+    load_protocol,
+)
 from epi.protocol._registry import canonical
 
 if TYPE_CHECKING:
@@ -403,6 +416,64 @@ def _stage_features(ctx: RunContext, con: duckdb.DuckDBPyConnection, cohort: Coh
     return features
 
 
+def _run_registers(ctx: RunContext) -> str:
+    """Tables → event store → cohort → features (and notes) → models; the data fingerprint."""
+    source = _stage_data(ctx)
+    with ctx.timed("event store"):
+        report = build_event_store(
+            source,
+            ctx.work_dir / "store.duckdb",
+            on_invalid=ctx.protocol.data.on_invalid,
+            progress=ctx.progress,
+        )
+        inputs = [find_table_file(source, t.table) for t in report.tables if t.present]
+        data_fp = data_fingerprint([p for p in inputs if p is not None])
+    ctx.write_json("data_report.json", {"tables": report.as_dict(), "data_fingerprint": data_fp})
+    con = duckdb.connect(str(ctx.work_dir / "store.duckdb"), read_only=True)
+    try:
+        cohort = _stage_cohort(ctx, con)
+        features = _stage_features(ctx, con, cohort)
+    finally:
+        con.close()
+    with ctx.timed("models and validation"):
+        analyse(ctx, cohort.table, arms_of(ctx.protocol, features))
+    return data_fp
+
+
+def _run_analysis_table(ctx: RunContext) -> str:
+    """Models and validation straight from one row per person (no cohort or features)."""
+    d = ctx.protocol.data
+    assert isinstance(d, AnalysisTableSource)
+    with ctx.timed("analysis table"):
+        table = read_analysis_table(
+            d.path,
+            time=d.time,
+            event=d.event,
+            predictors=d.predictors,
+            id=d.id,
+            time_unit_days=d.time_unit_days,
+            on_invalid=d.on_invalid,
+        )
+        data_fp = data_fingerprint([Path(d.path)])
+        ctx.write_json(
+            "data_report.json",
+            {
+                "tables": {
+                    "analysis_table": {
+                        "file": d.path,
+                        "rows_read": len(table.X) + sum(table.dropped.values()),
+                        "rows_kept": len(table.X),
+                        "dropped": table.dropped,
+                    }
+                },
+                "data_fingerprint": data_fp,
+            },
+        )
+    with ctx.timed("models and validation"):
+        analyse(ctx, table.outcome, {"predictors": (["predictors"], table.X)})
+    return data_fp
+
+
 def _stage_report(ctx: RunContext) -> None:
     from epi.report import build_report
 
@@ -441,10 +512,10 @@ def run(
     progress = progress or _quiet
     protocol_path = Path(protocol_path)
     protocol, lock = _prepare(protocol_path)
-    if protocol.data.source == "analysis_table":
+    if protocol.data.source == "analysis_table" and protocol.comparisons is not None:
         raise ProtocolError(
-            f"{protocol_path}: 'data.source: analysis_table' is not runnable yet in this version; "
-            "use `epi evaluate` for a table of predictions."
+            f"{protocol_path}: 'comparisons' unions feature sets, which an analysis table "
+            "does not have (its predictors form one arm); remove the comparisons section."
         )
     final = _run_dir(Path(out_root), protocol.study.id)
     work = final.parent / f".{final.name}.partial"
@@ -453,27 +524,10 @@ def run(
     try:
         started = time.perf_counter()
         ctx.write_json("protocol.json", {"protocol": canonical(protocol), "lock": lock.as_dict()})
-        source = _stage_data(ctx)
-        with ctx.timed("event store"):
-            report = build_event_store(
-                source,
-                work / "store.duckdb",
-                on_invalid=protocol.data.on_invalid,
-                progress=progress,
-            )
-            inputs = [find_table_file(source, t.table) for t in report.tables if t.present]
-            data_fp = data_fingerprint([p for p in inputs if p is not None])
-        ctx.write_json(
-            "data_report.json", {"tables": report.as_dict(), "data_fingerprint": data_fp}
-        )
-        con = duckdb.connect(str(work / "store.duckdb"), read_only=True)
-        try:
-            cohort = _stage_cohort(ctx, con)
-            features = _stage_features(ctx, con, cohort)
-        finally:
-            con.close()
-        with ctx.timed("models and validation"):
-            analyse(ctx, cohort, features)
+        if protocol.data.source == "analysis_table":
+            data_fp = _run_analysis_table(ctx)
+        else:
+            data_fp = _run_registers(ctx)
         ctx.timings["total"] = round(time.perf_counter() - started, 3)
         _write_manifest(ctx, data_fp)
         _stage_report(ctx)
