@@ -129,6 +129,25 @@ def _drop_swallowed(tokens: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 _CLOSERS = frozenset("\"'”’»)]")
+
+# Closed-class words that Danish writes with a capital only at a sentence
+# start: seen capitalised after an unpunctuated word (a headline or a line
+# that lost its full stop), they begin a new sentence.
+_OPENERS = frozenset(
+    """
+    jeg du han hun vi de det der den denne dette disse man mit min mine hans hendes
+    deres vores hvis når da men og så som nu her der hvor hvad hvem hvorfor hvordan
+    hvornår efter før siden selv også alle ingen ikke mange flere nogle
+    """.split()
+)
+# ... except after these, where a capitalised closed-class word opens a name
+# ("på Det Kongelige Teater", "af De Forenede Nationer").
+_NAME_INTRO = frozenset(
+    """
+    på i af til fra med for om ved hos mod under over efter gennem mellem uden
+    og eller samt end som the of and
+    """.split()
+)
 _ENDERS = frozenset({".", "!", "?", "...", "…"})
 
 
@@ -158,7 +177,10 @@ def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple
     i = 0
     while i < n_tok:
         start, end = tokens[i]
-        if current and text.find("\n", current[-1][1], start) != -1:
+        if current and (
+            text.find("\n", current[-1][1], start) != -1
+            or _headline_break(text, tokens, i, current[-1])
+        ):
             sentences.append(current)
             current = []
         current.append((start, end))
@@ -188,3 +210,28 @@ def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple
     if current:
         sentences.append(current)
     return sentences
+
+
+def _headline_break(
+    text: str, tokens: list[tuple[int, int]], i: int, prev: tuple[int, int]
+) -> bool:
+    """Whether token ``i`` (a capitalised closed-class word) opens a sentence.
+
+    True when the previous token is a word or number ending without a mark,
+    token ``i`` is a capitalised word from ``_OPENERS`` and the token after it
+    is not capitalised too (which would make it part of a name).
+    """
+    start, end = tokens[i]
+    if not text[start].isupper() or prev[1] == start:
+        return False
+    word = text[start:end]
+    if word.lower() not in _OPENERS or (word.isupper() and len(word) > 1):
+        return False
+    before = text[prev[0] : prev[1]]
+    if not before[-1:].isalnum() or before.lower() in _NAME_INTRO or before[:1].isupper():
+        return False
+    if i + 1 < len(tokens):
+        nxt = text[tokens[i + 1][0] : tokens[i + 1][1]]
+        if nxt[:1].isupper():
+            return False
+    return True

@@ -48,6 +48,12 @@ def test_tokenize(text: str, tokens: list[str]) -> None:
         ('Han sagde "nej." Derefter gik han.', ['Han sagde "nej."', "Derefter gik han."]),
         ("H. C. Andersen skrev. Slut", ["H. C. Andersen skrev.", "Slut"]),
         ("Hvad nu? Intet.", ["Hvad nu?", "Intet."]),
+        # a headline without a full stop, then a capitalised pronoun
+        ("Ny regel for besøg Hun kom i går.", ["Ny regel for besøg", "Hun kom i går."]),
+        ("Pt. klager over smerter Han har feber.", ["Pt. klager over smerter", "Han har feber."]),
+        # ... but a capitalised article after a preposition opens a name
+        ("Hun var på Det Kongelige Teater.", ["Hun var på Det Kongelige Teater."]),
+        ("De Forenede Nationer mødes.", ["De Forenede Nationer mødes."]),
     ],
 )
 def test_split_sentences(text: str, sentences: list[str]) -> None:
