@@ -32,6 +32,16 @@ _RULES: tuple[tuple[str, tuple[str, ...], int | None], ...] = (
     ("igere", ("ig",), 0),
     ("igste", ("ig",), 0),
     ("erede", ("ere",), 0),
+    ("somme", ("som",), 0),
+    ("somt", ("som",), 0),
+    ("løse", ("løs",), 0),
+    ("løst", ("løs",), 0),
+    ("fulde", ("fuld",), 0),
+    ("fuldt", ("fuld",), 0),
+    ("bare", ("bar",), 0),
+    ("bart", ("bar",), 0),
+    ("este", ("", "e"), None),
+    ("est", ("", "e"), None),
     ("ernes", ("", "e"), 0),
     ("enes", ("", "e"), 0),
     ("erne", ("", "e"), 0),
@@ -180,8 +190,8 @@ class Lemmatizer:
                 return stem + "e"  # klasser -> klasse, metoden -> metode
             if ending in ("er", "erne", "ene", "en", "et") and _undouble(stem) != stem:
                 return _undouble(stem)  # venner -> ven, ryggen -> ryg, blikket -> blik
-            if ending == "et":
-                return stem + "e"  # participle: præget -> præge, domineret -> dominere
+            if ending == "et" and stem.endswith("er"):
+                return stem + "e"  # participle: domineret -> dominere
             return stem + reps[default]
         return w
 

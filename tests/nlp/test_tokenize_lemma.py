@@ -86,6 +86,17 @@ def test_tokenize_empty_and_whitespace() -> None:
         ("venner", "ven"),
         ("klasser", "klasse"),
         ("Pt.", "patient"),
+        ("huset", "hus"),
+        ("domineret", "dominere"),
+        ("præget", "præge"),
+        ("sagt", "sige"),
+        ("lagde", "lægge"),
+        ("børnene", "barn"),
+        ("største", "stor"),
+        ("smukke", "smuk"),
+        ("morsomme", "morsom"),
+        ("arbejdsløse", "arbejdsløs"),
+        ("nyeste", "ny"),
     ],
 )
 def test_lemma(form: str, lemma: str) -> None:
