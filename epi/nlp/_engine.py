@@ -205,10 +205,12 @@ def _set(m: Mention, category: str) -> None:
     elif category == "historical":
         m.historical = True
     elif category == "family":
-        m.experiencer = "family"
+        # a named other person ("naboens mor", "medpatient") is more specific
+        # than a family cue or family-history heading around it
+        if m.experiencer != "other":
+            m.experiencer = "family"
     elif category == "other":
-        if m.experiencer == "patient":
-            m.experiencer = "other"
+        m.experiencer = "other"
 
 
 def _norm_value(value: str | None) -> str | None:

@@ -194,8 +194,16 @@ class EpiLemmatizer(ProcessorVariant):
             if not words:
                 continue
             words[0].lemma = lemma(words[0].text, True)
+            prev = words[0].text
             for word in words[1:]:
                 text = word.text
+                if prev == ":":
+                    # a capital after a heading colon ("Obj.: Naboen har")
+                    # starts the clause, as at a sentence start
+                    prev = text
+                    word.lemma = lemma(text, True)
+                    continue
+                prev = text
                 hit = cache.get(text)
                 if hit is None:
                     hit = lemma(text, False)

@@ -108,8 +108,9 @@ CASES: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Hjertesvigt hos mor.", [("Hjertesvigt", "heart_failure", "fam")]),
     ("Hjertesvigt i familien.", [("Hjertesvigt", "heart_failure", "fam")]),
     (
+        # a spouse is family (as in the synthetic gold); a neighbour is not
         "Ægtefællen har hjertesvigt, pt. selv har åndenød.",
-        [("hjertesvigt", "heart_failure", "oth"), ("åndenød", "dyspnoea", "")],
+        [("hjertesvigt", "heart_failure", "fam"), ("åndenød", "dyspnoea", "")],
     ),
     ("Mor havde KOL, pt. har åndenød.", [("åndenød", "dyspnoea", "")]),
     ("Datteren oplyser, at pt. har været forvirret.", [("forvirret", "confusion", "")]),
@@ -134,6 +135,22 @@ CASES: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Ånednød og træheden tiltager.", [("Ånednød", "dyspnoea", ""), ("træheden", "fatigue", "")]),
     ("Er ikke orienteret i tid.", [("ikke orienteret", "confusion", "")]),
     ("Pt. er orienteret.", []),
+    # --- plan phrasing in municipal care notes (written for this pack) ---
+    ("Furix 40 mg p.n. ved ødemer.", [("ødemer", "oedema", "hyp")]),
+    ("Skulle borgeren få hoste, kontaktes sygeplejersken.", [("hoste", "cough", "hyp")]),
+    ("Skulle der opstå svimmelhed, gives besked.", [("svimmelhed", "dizziness", "hyp")]),
+    ("Får hun åndenød, skal hun ringe.", [("åndenød", "dyspnoea", "hyp")]),
+    ("Tilkald vagtlægen ved brystsmerter.", [("brystsmerter", "chest_pain", "hyp")]),
+    ("Hosten er bedre end ved sidste kontakt.", [("Hosten", "cough", "")]),
+    ("Trætheden er uændret siden forrige kontakt.", [("Trætheden", "fatigue", "")]),
+    # --- who has it: a reporter is not the experiencer ---
+    ("Naboen, som borgeren ser dagligt, har hoste.", [("hoste", "cough", "oth")]),
+    ("Obj.: Medpatienten har hoste.", [("hoste", "cough", "oth")]),
+    ("Familieanamnese: Medpatient på stuen med hoste.", [("hoste", "cough", "oth")]),
+    ("Hustruen har hjertesvigt, og pt. hjælper hende.", [("hjertesvigt", "heart_failure", "fam")]),
+    ("Naboens mor har hjertesvigt.", [("hjertesvigt", "heart_failure", "oth")]),
+    ("Mors søster har hjertesvigt.", [("hjertesvigt", "heart_failure", "fam")]),
+    ("Sønnen fortæller, at borgeren er faldet.", [("faldet", "fall", "")]),
     # --- measurements ---
     ("EF 35 %.", [("EF 35 %", "ejection_fraction", "")]),
     ("LVEF ca. 30-35 %.", [("LVEF ca. 30-35 %", "ejection_fraction", "")]),
