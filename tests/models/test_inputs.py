@@ -70,7 +70,12 @@ def test_bad_input_is_named(kind: str, case: str, match: str) -> None:
 @pytest.mark.parametrize(
     ("kind", "params", "match"),
     [
-        ("coxx", {}, r"unknown model kind 'coxx'; allowed: \['cause_specific_cox', 'cox'"),
+        (
+            "coxx",
+            {},
+            r"unknown model kind 'coxx'; allowed: \['bayes_piecewise_exponential', "
+            r"'bayes_weibull_ph', 'cause_specific_cox', 'cox'",
+        ),
         ("cox", {"penalty": 1}, r"unknown parameter\(s\) \['penalty'\]; allowed: .*'penalizer'"),
         ("rsf", {"trees": 5}, r"unknown parameter\(s\) \['trees'\]; allowed: .*'n_estimators'"),
         ("cox", {"splines": {"demo__age": 9}}, r"splines.demo__age: number of knots .* 3 to 7"),
