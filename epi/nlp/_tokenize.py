@@ -179,7 +179,7 @@ def split_sentences(text: str, tokens: list[tuple[int, int]]) -> list[list[tuple
         start, end = tokens[i]
         if current and (
             text.find("\n", current[-1][1], start) != -1
-            or _headline_break(text, tokens, i, current[-1])
+            or (text[start].isupper() and _headline_break(text, tokens, i, current[-1]))
         ):
             sentences.append(current)
             current = []
