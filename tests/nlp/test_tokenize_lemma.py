@@ -97,6 +97,9 @@ def test_tokenize_empty_and_whitespace() -> None:
         ("morsomme", "morsom"),
         ("arbejdsløse", "arbejdsløs"),
         ("nyeste", "ny"),
+        ("virksomhederne", "virksomhed"),
+        ("Danmarks", "Danmark"),
+        ("forfatteren", "forfatter"),
     ],
 )
 def test_lemma(form: str, lemma: str) -> None:
