@@ -53,6 +53,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     where = f"{name} columns {args.time!r}/{args.event!r}"
     t, e = as_outcome(frame[args.time], frame[args.event], where=where)
     risks = {c: as_risk(frame[c], t.size, name=f"{name} column {c!r}") for c in args.risk}
+    if args.compare is not None and args.compare not in risks:
+        raise ValidationInputError(
+            f"--compare {args.compare!r} is not one of the --risk columns {list(risks)}; "
+            "pass the reference column with --risk too."
+        )
     metrics = write_evaluation(
         args.out,
         t,
@@ -64,10 +69,30 @@ def _evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         source=name,
     )
+    wrote = "metrics.json, calibration.png/svg, decision_curve.png/svg and summary.md"
+    if args.compare is not None:
+        from epi.comparison import write_comparison
+
+        write_comparison(
+            args.out,
+            t,
+            e,
+            risks,
+            args.compare,
+            args.horizon,
+            thresholds=thresholds,
+            risk_groups=parse_thresholds(args.risk_groups),
+            n_bootstrap=args.bootstrap,
+            seed=args.seed,
+            source=name,
+        )
+        wrote += (
+            f", and added_value.json/.md, forest.png/svg and delta_net_benefit.png/svg "
+            f"(vs {args.compare})"
+        )
     print(
         f"epi evaluate: {len(risks)} model(s), n={metrics['n']}, events by horizon="
-        f"{metrics['events']}; wrote metrics.json, calibration.png/svg, "
-        f"decision_curve.png/svg and summary.md to {args.out}"
+        f"{metrics['events']}; wrote {wrote} to {args.out}"
     )
     return 0
 
@@ -113,5 +138,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "--bootstrap", type=int, default=200, metavar="B", help="bootstrap resamples (default 200)"
     )
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default 0)")
+    p.add_argument(
+        "--compare",
+        metavar="REFCOL",
+        default=None,
+        help="also compare every other --risk column with this one: paired differences, "
+        "NRI, IDI and net benefit (added_value.json/.md, forest plot)",
+    )
+    p.add_argument(
+        "--risk-groups",
+        default="0.1,0.2",
+        metavar="CUTS",
+        help="risk cut-offs of the categorical NRI with --compare (default 0.1,0.2)",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=_evaluate)
