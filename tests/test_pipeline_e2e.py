@@ -54,7 +54,7 @@ def test_every_stage_wrote_its_artefacts(run_dir: Path) -> None:
         "cohort/attrition.json", "cohort/summary.json", "features/missingness.json",
         "features/table1.json", "results/performance.json", "results/calibration.json",
         "results/decision_curves.json", "results/coefficients.json", "results/nlp.json",
-        "results/models/gp__cox.json", "report/report.html",
+        "results/models/gp__cox.json", "results/added_value.json", "report/report.html",
     ):  # fmt: skip
         assert (run_dir / name).is_file(), name
     manifest = json.loads((run_dir / "run.json").read_text())
@@ -96,3 +96,12 @@ def test_no_person_ids_or_note_text_reach_the_report(run_dir: Path) -> None:
         if path.suffix in {".md", ".qmd", ".html", ".json", ".svg", ".typ"}:
             text = path.read_text(encoding="utf-8", errors="ignore")
             assert not (set(pattern.findall(text)) & ids), path
+
+
+def test_added_value_reaches_the_report(run_dir: Path) -> None:
+    result = json.loads((run_dir / "results/added_value.json").read_text())
+    (comparison,) = result["comparisons"]
+    assert (comparison["arm"], comparison["reference"]) == ("all", "gp")
+    part = (run_dir / "report/parts/added_value.md").read_text(encoding="utf-8")
+    assert "significantly" not in part
+    assert (run_dir / "report/figures/added_value_forest.svg").is_file()

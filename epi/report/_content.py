@@ -1374,6 +1374,22 @@ class _Builder:
             )
         self.part("subgroups", text)
 
+    def added_value(self, result: dict[str, Any]) -> None:
+        """The added-value section: wording, tables and forest plot from epi.comparison."""
+        from epi.comparison import added_value_text, plot_forest
+
+        plot_forest(result, self.fig_dir / "added_value_forest")
+        figure = md_figure(
+            "figures/added_value_forest.svg",
+            caption="Differences between each extended arm and the reference arm "
+            "(optimism-corrected, with paired-bootstrap intervals).",
+            label="fig-added-value-forest",
+            alt="Forest plot: for each extended feature-set arm, the difference from the "
+            "reference arm in C indices, AUC, Brier score and IPA with intervals; a vertical "
+            "line marks no difference.",
+        )
+        self.part("added_value", added_value_text(result) + "\n\n" + figure)
+
     def generic(self, name: str, what: str, reason: str) -> None:
         obj = self.b.get(name)
         if not obj:
@@ -1633,13 +1649,17 @@ class _Builder:
 
     def later_issues(self) -> None:
         comp = self.b.section("comparisons")
-        self.generic(
-            "added_value",
-            "Added value of cross-sector data",
-            self.absent("added_value") + " (the added-value analysis of issue 8 has not run)"
-            if comp
-            else "no comparison of arms is registered in the protocol",
-        )
+        result = self.b.get("added_value")
+        if result and isinstance(result, dict) and result.get("comparisons"):
+            self.added_value(result)
+        else:
+            self.generic(
+                "added_value",
+                "Added value of cross-sector data",
+                self.absent("added_value") + " (the added-value analysis has not run)"
+                if comp
+                else "no comparison of arms is registered in the protocol",
+            )
         self.generic(
             "heterogeneity",
             "Heterogeneity across GP practices and municipalities",
