@@ -1650,7 +1650,8 @@ class _Builder:
     def later_issues(self) -> None:
         comp = self.b.section("comparisons")
         result = self.b.get("added_value")
-        if result and isinstance(result, dict) and result.get("comparisons"):
+        # the shape epi.comparison.compare_arms writes; anything else is shown generically
+        if isinstance(result, dict) and "arms" in result and "method" in result:
             self.added_value(result)
         else:
             self.generic(
