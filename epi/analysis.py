@@ -140,9 +140,7 @@ def _coefficients(fitted: ImputingModel) -> list[dict[str, Any]]:
     if len(fitted.models_) > 1 or not hasattr(model, "summary"):
         return []
     table = model.summary()
-    if not isinstance(table, pd.DataFrame):
-        return []
-    return table.reset_index().replace({np.nan: None}).to_dict(orient="records")
+    return _records(table) if isinstance(table, pd.DataFrame) else []
 
 
 def _ph_test(fitted: ImputingModel) -> list[dict[str, Any]]:
@@ -153,7 +151,7 @@ def _ph_test(fitted: ImputingModel) -> list[dict[str, Any]]:
         table = model.ph_test()
     except EpiError:
         return []
-    return table.reset_index().replace({np.nan: None}).to_dict(orient="records")
+    return _records(table)
 
 
 def _subgroups(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:

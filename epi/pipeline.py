@@ -560,6 +560,8 @@ def run(
             data_fp = _run_analysis_table(ctx)
         else:
             data_fp = _run_registers(ctx)
+        # run.json is written before the report (which reads it) and again after,
+        # so that it also records the report's own run time
         ctx.timings["total"] = round(time.perf_counter() - started, 3)
         _write_manifest(ctx, data_fp)
         _stage_report(ctx)

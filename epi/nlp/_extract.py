@@ -123,19 +123,8 @@ def _run_chunk(
     return _rows_frame(rows), skipped, n_long
 
 
-_ROW_COLUMNS = [
-    "_pos",
-    "concept",
-    "start",
-    "end",
-    "section",
-    "negated",
-    "uncertain",
-    "hypothetical",
-    "historical",
-    "experiencer",
-    "value",
-]
+# per-mention fields the matcher produces: the mention columns after the note's own
+_ROW_COLUMNS = ["_pos", *MENTION_COLUMNS[MENTION_COLUMNS.index("concept") :]]
 
 
 def _rows_frame(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
