@@ -30,6 +30,7 @@ from epi.validation._calibration import _binned
 from epi.validation._estimators import prepare
 from epi.validation._performance import MEASURES, evaluate_predictions
 from epi.validation._resampling import (
+    ResamplingResult,
     bootstrap_optimism,
     cross_validate,
     internal_external_validation,
@@ -266,6 +267,17 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
     if v.internal_external and column[v.internal_external] in people:
         clusters = people[column[v.internal_external]].to_numpy()
 
+    # The protocol's first (primary) model is bootstrapped once, in the paired comparison
+    # of arms, which refits every arm on the same resamples; its per-arm scores are the
+    # optimism correction too, so a second bootstrap of the same model would repeat them.
+    primary = protocol.models[0]
+    paired = (
+        protocol.comparisons is not None
+        and protocol.comparisons.reference in designs
+        and len(designs) > 1
+        and primary.kind not in BAYES_KINDS
+        and v.bootstrap > 0
+    )
     fits: list[ArmModel] = []
     performance: dict[str, Any] = {}
     for arm, (sets, X) in designs.items():
@@ -289,7 +301,7 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
                     seed=seed,
                     n_jobs=N_JOBS,
                 )
-                if v.bootstrap
+                if v.bootstrap and not (paired and spec is primary)
                 else None,
                 "cv": cross_validate(factory, X, outcome, horizon, n_splits=v.folds, seed=seed),
                 "temporal": temporal_validation(
@@ -304,6 +316,11 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
                 else None,
             }
             fits.append(ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, res))
+
+    if paired:
+        _added_value(ctx, outcome, designs, [f for f in fits if f.model == primary.name])
+    elif protocol.comparisons is not None and primary.kind in BAYES_KINDS:
+        ctx.progress(f"added value: skipped, the first model ({primary.name}) is Bayesian")
 
     heterogeneity = [_heterogeneity(ctx, f) for f in fits if f.kind in BAYES_KINDS]
     if heterogeneity:
@@ -391,6 +408,51 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
     ctx.write_json("results/coefficients.json", {"rows": coefficients})
     ctx.write_json("results/ph_test.json", {"rows": ph})
     return fits
+
+
+def _added_value(
+    ctx: RunContext, outcome: pd.DataFrame, designs: Designs, primary: list[ArmModel]
+) -> None:
+    """Paired comparison of every arm with the reference arm (the study's headline).
+
+    Done with the protocol's first model, which the protocol lists first as its
+    primary model; each further model would refit every arm B more times. Every
+    measure is scored on the paired refits, and each arm's optimism correction is
+    taken from them (written to ``added_value.json`` and ``performance.json``).
+    """
+    from epi.comparison import compare_arms
+
+    model = primary[0].model
+    ctx.progress(f"added value: paired bootstrap of every arm / {model}")
+    factories = {
+        (arm, model): model_factory(ctx.protocol, ctx.protocol.models[0]) for arm in designs
+    }
+    result = compare_arms(
+        primary,
+        outcome,
+        {arm: X for arm, (_, X) in designs.items()},
+        ctx.protocol,
+        factories,
+        n_jobs=N_JOBS,
+        arm_measures=MEASURES,
+    )
+    ctx.write_json("results/added_value.json", result)
+    by_arm = {a["arm"]: a for a in result["arms"] if a["model"] == model}
+    for fit in primary:
+        scores = by_arm[fit.arm]["measures"]
+        fit.resampling["optimism"] = ResamplingResult(
+            method="bootstrap_optimism",
+            horizon=float(result["horizon_days"]),
+            estimate={m: s["estimate"] for m, s in scores.items()},
+            apparent={m: s["apparent"] for m, s in scores.items()},
+            per_split=pd.DataFrame(),
+            n_failed=int(result["n_failed"][model]),
+            settings={
+                "n_bootstrap": int(result["n_bootstrap"]),
+                "seed": int(result["seed"]),
+                "paired": "the resamples and refits of results/added_value.json",
+            },
+        )
 
 
 def _bayes_fit(

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from epi import __version__
 from epi._progress import Progress
-from epi.analysis import N_JOBS, ArmModel, Designs, analyse, arms_of, model_factory
+from epi.analysis import analyse, arms_of
 from epi.data import (
     build_event_store,
     data_fingerprint,
@@ -35,7 +35,6 @@ from epi.data import (
 )
 from epi.exceptions import ProtocolError
 from epi.io import atomic_write_json
-from epi.models._registry import BAYES_KINDS
 from epi.protocol import (
     AnalysisTableSource,
     CodeList,
@@ -437,39 +436,10 @@ def _run_registers(ctx: RunContext) -> str:
     finally:
         con.close()
     designs = arms_of(ctx.protocol, features)
+    # models, validation and (with comparisons) the paired added-value bootstrap
     with ctx.timed("models and validation"):
-        fits = analyse(ctx, cohort.table, designs)
-    if ctx.protocol.comparisons is not None:
-        _stage_added_value(ctx, cohort, designs, fits)
+        analyse(ctx, cohort.table, designs)
     return data_fp
-
-
-def _stage_added_value(
-    ctx: RunContext, cohort: Cohort, designs: Designs, fits: list[ArmModel]
-) -> None:
-    """Paired comparison of every arm with the reference arm (the study's headline).
-
-    Done with the protocol's first model, which the protocol lists first as its
-    primary model; each further model would refit every arm B more times.
-    """
-    from epi.comparison import compare_arms
-
-    spec = ctx.protocol.models[0]
-    if spec.kind in BAYES_KINDS:
-        ctx.progress(f"added value: skipped, the first model ({spec.name}) is Bayesian")
-        return
-    with ctx.timed("added value"):
-        primary = [f for f in fits if f.model == spec.name]
-        factories = {(arm, spec.name): model_factory(ctx.protocol, spec) for arm in designs}
-        result = compare_arms(
-            primary,
-            cohort.outcome,
-            {arm: X for arm, (_, X) in designs.items()},
-            ctx.protocol,
-            factories,
-            n_jobs=N_JOBS,
-        )
-        ctx.write_json("results/added_value.json", result)
 
 
 def _run_analysis_table(ctx: RunContext) -> str:

@@ -105,3 +105,18 @@ def test_added_value_reaches_the_report(run_dir: Path) -> None:
     part = (run_dir / "report/parts/added_value.md").read_text(encoding="utf-8")
     assert "significantly" not in part
     assert (run_dir / "report/figures/added_value_forest.svg").is_file()
+
+
+def test_primary_model_optimism_comes_from_the_paired_refits(run_dir: Path) -> None:
+    """One bootstrap of the primary model: performance.json's optimism-corrected
+    estimates are the per-arm scores of the added-value refits."""
+    perf = json.loads((run_dir / "results/performance.json").read_text())
+    paired = json.loads((run_dir / "results/added_value.json").read_text())
+    resampling = json.loads((run_dir / "results/resampling.json").read_text())
+    for entry in paired["arms"]:
+        corrected = perf["arms"][entry["arm"]]["models"]["cox"]["optimism_corrected"]
+        assert set(corrected) == set(entry["measures"])
+        for m, s in entry["measures"].items():
+            assert corrected[m]["estimate"] == s["estimate"], (entry["arm"], m)
+        opt = resampling[f"{entry['arm']} / cox"]["optimism"]
+        assert "added_value.json" in opt["settings"]["paired"]

@@ -203,6 +203,7 @@ def _assemble(
     thresholds: FloatArray,
     summaries: Mapping[str, dict[str, float | None]],
     lr: Mapping[str, dict[str, Any]] | None,
+    measures: Sequence[str] = ARM_MEASURES,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     comparisons, per_arm = [], []
     for arm in arms:
@@ -212,7 +213,7 @@ def _assemble(
                 "model": model,
                 "measures": {
                     m: summaries[f"arm|{arm}|{m}"]
-                    for m in ARM_MEASURES
+                    for m in measures
                     if f"arm|{arm}|{m}" in summaries
                 },
                 "net_benefit": [
@@ -442,6 +443,7 @@ def _resample(
     reference: str,
     th: FloatArray,
     cuts: FloatArray,
+    measures: Sequence[str],
 ) -> tuple[dict[str, tuple[dict[str, float], dict[str, float]] | None], list[str], float]:
     """Refit every (arm, model) on one resample; score on the resample and the original."""
     cpu = time.process_time()
@@ -473,8 +475,8 @@ def _resample(
             boot = {a: preds[(a, model)][0] for a in group}  # type: ignore[index]
             test = {a: preds[(a, model)][1] for a in group}  # type: ignore[index]
             results[model] = (
-                _all_stats(hd_b, boot, reference, th, cuts),
-                _all_stats(hd, test, reference, th, cuts),
+                _all_stats(hd_b, boot, reference, th, cuts, measures),
+                _all_stats(hd, test, reference, th, cuts, measures),
             )
     return results, notes, time.process_time() - cpu
 
@@ -488,6 +490,7 @@ def compare_arms(
     *,
     n_jobs: int = 1,
     level: float = 0.95,
+    arm_measures: Sequence[str] = ARM_MEASURES,
 ) -> dict[str, Any]:
     """Added value of each extended arm over the reference arm, per model.
 
@@ -513,6 +516,10 @@ def compare_arms(
         Parallel processes (joblib); results do not depend on it.
     level : float
         Confidence level.
+    arm_measures : sequence of str
+        Measures reported per arm (default :data:`ARM_MEASURES`); pass every
+        measure of :data:`epi.validation.MEASURES` to take each arm's
+        optimism correction from these refits instead of a second bootstrap.
 
     Returns
     -------
@@ -558,7 +565,12 @@ def compare_arms(
         group.sort(key=lambda f: (f.arm != reference, order.get(f.arm, len(order))))
     apparent = {
         model: _all_stats(
-            hd, {f.arm: as_risk(f.risk, t.size, name=f.label) for f in group}, reference, th, cuts
+            hd,
+            {f.arm: as_risk(f.risk, t.size, name=f.label) for f in group},
+            reference,
+            th,
+            cuts,
+            arm_measures,
         )
         for model, group in by_model.items()
     }
@@ -570,7 +582,7 @@ def compare_arms(
     arms = [(f.arm, f.model) for group in by_model.values() for f in group]
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, t.size, t.size) for _ in range(b_total)]
-    args = (arms, X_by_arm, outcome, factories, hd, reference, th, cuts)
+    args = (arms, X_by_arm, outcome, factories, hd, reference, th, cuts, arm_measures)
     if n_jobs == 1 or b_total <= 1:
         results = [_resample(b, idx, *args) for b, idx in enumerate(draws)]
     else:
@@ -597,7 +609,9 @@ def compare_arms(
         boot = np.array([[s[0][k] for k in keys] for s in ok]) if ok else None
         test = np.array([[s[1][k] for k in keys] for s in ok]) if ok else None
         summaries = _summaries(apparent[model], boot, test, keys, level)
-        c, a = _assemble(model, reference, [f.arm for f in group], th, summaries, lr[model])
+        c, a = _assemble(
+            model, reference, [f.arm for f in group], th, summaries, lr[model], arm_measures
+        )
         comparisons += c
         per_arm += a
     if any(failed.values()):

@@ -112,6 +112,27 @@ def test_parallel_gives_the_same_result() -> None:
     assert json.dumps(one) == json.dumps(two)
 
 
+def test_paired_refits_give_each_arm_the_bootstrap_optimism_correction() -> None:
+    """epi.analysis takes the primary model's optimism correction from the paired
+    refits instead of bootstrapping it again: with the same seed both give the same
+    corrected value for every measure."""
+    from epi.validation import MEASURES, bootstrap_optimism
+    from tests.comparison._sim import cox_factory
+
+    d = simulate(400, seed=3)
+    fits, factories = fit_arms(d)
+    p = protocol_for(list(d.X), bootstrap=6)
+    paired = compare_arms(fits, d.outcome, d.X, p, factories, arm_measures=MEASURES)
+    for arm in ("gp", "gp_muni"):
+        alone = bootstrap_optimism(
+            cox_factory, d.X[arm], d.outcome, HORIZON, n_bootstrap=6, seed=p.seed
+        )
+        scores = next(a for a in paired["arms"] if a["arm"] == arm)["measures"]
+        assert set(scores) == set(MEASURES)
+        for m in MEASURES:
+            assert scores[m]["estimate"] == pytest.approx(alone.estimate[m], abs=1e-12), m
+
+
 def test_compare_predictions_on_fixed_risks(design) -> None:
     fits, _ = fit_arms(design)
     risks = {f.arm: f.risk for f in fits}
