@@ -227,6 +227,7 @@ def render(root: Path, formats: list[str], *, use_quarto: bool | None = None) ->
         Force (True) or forbid (False) Quarto; by default Quarto is used when a
         ``quarto`` binary is on PATH.
     """
+    root = Path(root).resolve()  # pandoc and quarto run inside root: no relative paths
     quarto = shutil.which("quarto")
     if use_quarto is None:
         use_quarto = quarto is not None

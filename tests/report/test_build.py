@@ -191,6 +191,19 @@ def test_cli(fresh_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "run folder" in capsys.readouterr().err
 
 
+def test_a_run_folder_given_relative_to_the_working_directory_renders(
+    fresh_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` passes runs/... relative to the repository; pandoc runs inside the
+    report folder, so every path it is given must be absolute (the demo once failed
+    with "parts/banner.html not found in resource path")."""
+    assert (fresh_run / "report").exists() is False
+    monkeypatch.chdir(fresh_run.parent)
+    assert main(["report", fresh_run.name, "--format", "html,pdf"]) == 0
+    assert (fresh_run / "report" / "parts" / "banner.html").is_file()
+    assert (fresh_run / "report" / "report.pdf").stat().st_size > 0
+
+
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="quarto is not on PATH")
 def test_quarto_renders_the_same_project(fresh_run: Path) -> None:
     from epi.report._render import render
