@@ -337,6 +337,7 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
         thresholds=v.thresholds,
         n_bootstrap=v.bootstrap,
         seed=protocol.seed,
+        n_jobs=N_JOBS,
     )
     for fit in fits:
         app = apparent["models"][fit.label]

@@ -105,6 +105,7 @@ def evaluate_predictions(
     seed: int = 0,
     level: float = 0.95,
     where: str = "outcome",
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
     """Every measure of every model at the horizon, with bootstrap intervals.
 
@@ -129,6 +130,8 @@ def evaluate_predictions(
         Confidence level of the intervals.
     where : str
         Named in error messages (for example the input file).
+    n_jobs : int
+        Parallel processes (joblib) for the resamples; results do not depend on it.
 
     Returns
     -------
@@ -170,16 +173,31 @@ def evaluate_predictions(
     boot_scores = {n: {m: np.full(b, np.nan) for m in MEASURES} for n in r}
     boot_nb = {n: np.full((b, th.size), np.nan) for n in est_nb}
     rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, t.size, t.size) for _ in range(b)]
+
+    def score_chunk(ks: NDArray[np.intp]) -> tuple[list[Any], dict[str, int]]:
+        tally_ = {"failed": 0, "warned": 0}
+        out = []
+        for k in ks:
+            idx = draws[int(k)]
+
+            def one(idx: NDArray[np.intp] = idx) -> tuple[dict, dict]:
+                t_b, e_b = t[idx], e[idx]
+                hd_b = prepare(t_b, e_b, check_horizon(t_b, e_b, h, where="bootstrap resample"))
+                return all_scores(hd_b, idx)
+
+            out.append(_quietly(one, tally_))
+        return out, tally_
+
+    chunks = [c for c in np.array_split(np.arange(b), max(1, int(n_jobs))) if c.size]
+    if len(chunks) <= 1:
+        parts = [score_chunk(c) for c in chunks]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=len(chunks))(delayed(score_chunk)(c) for c in chunks)
     tally = {"failed": 0, "warned": 0}
-    for k in range(b):
-        idx = rng.integers(0, t.size, t.size)
-
-        def one(idx=idx):
-            t_b, e_b = t[idx], e[idx]
-            hd_b = prepare(t_b, e_b, check_horizon(t_b, e_b, h, where="bootstrap resample"))
-            return all_scores(hd_b, idx)
-
-        got = _quietly(one, tally)
+    for k, got in enumerate(g for part, _ in parts for g in part):
         if got is None:
             continue
         sc, nb = got
@@ -188,6 +206,9 @@ def evaluate_predictions(
                 boot_scores[name][m][k] = sc[name][m]
         for name in est_nb:
             boot_nb[name][k] = nb[name]
+    for _, part_tally in parts:
+        for key in tally:
+            tally[key] += part_tally[key]
     if tally["failed"] or tally["warned"]:
         warnings.warn(
             f"bootstrap: {tally['failed']} of {b} resamples could not be scored and "

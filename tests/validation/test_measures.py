@@ -135,6 +135,9 @@ def test_bootstrap_is_seeded_and_covers_the_estimate() -> None:
     a = ev.evaluate_predictions(t, e, {"m": r}, h, n_bootstrap=20, seed=11)
     b = ev.evaluate_predictions(t, e, {"m": r}, h, n_bootstrap=20, seed=11)
     assert a == b
+    # resamples split over processes: the same draws, the same intervals
+    assert ev.evaluate_predictions(t, e, {"m": r}, h, n_bootstrap=20, seed=11, n_jobs=2) == a
+    assert ev.evaluate_predictions(t, e, {"m": r}, h, n_bootstrap=20, seed=12) != a
     for m in ("harrell_c", "auc", "brier", "oe_ratio", "calibration_slope"):
         v = a["models"]["m"][m]
         assert v["lower"] <= v["estimate"] <= v["upper"], m
