@@ -106,12 +106,17 @@ class MissingIndicator:
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Indicators first computed on ``X``, then missing values filled."""
         _check_columns(X, self.columns_, "MissingIndicator.transform")
-        out = X[self.columns_].copy()
-        flags = {name: X[src].isna().astype(np.int64) for name, src in self.indicators_.items()}
-        out = out.fillna(self.fill_)
+        # in numpy: DataFrame.fillna with a Series of medians aligns column by column
+        # and took a third of every bootstrap refit's time
+        values = X[self.columns_].to_numpy(dtype=float, na_value=np.nan, copy=True)
+        na = np.isnan(values)
+        rows, cols = np.nonzero(na)
+        values[rows, cols] = self.fill_.reindex(self.columns_).to_numpy(dtype=float)[cols]
+        position = {c: j for j, c in enumerate(self.columns_)}
+        flags = [na[:, position[src]] for src in self.indicators_.values()]
         if flags:
-            out = pd.concat([out, pd.DataFrame(flags, index=X.index)], axis=1)
-        return out
+            values = np.column_stack([values, *flags])
+        return pd.DataFrame(values, index=X.index, columns=[*self.columns_, *self.indicators_])
 
 
 class MultipleImputation:

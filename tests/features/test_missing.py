@@ -42,6 +42,9 @@ def test_missing_indicator_uses_training_medians_and_no_collinear_flags() -> Non
     handler = MissingIndicator().fit(X)
     out = handler.transform(X)
     pd.testing.assert_frame_equal(X, before)  # input untouched
+    floats = X.astype(float)  # one float block: the fill must not write through a view
+    MissingIndicator().fit(floats).transform(floats)
+    pd.testing.assert_frame_equal(floats, before.astype(float))
     # a1c's pattern is already gp__lab_a1c_missing: only eGFR gets a flag
     assert list(handler.indicators_) == ["gp__lab_egfr_last__missing"]
     assert out.at["P1", "gp__lab_a1c_last"] == 50.0  # median of 50, 60, 40
