@@ -69,8 +69,9 @@ class MissingIndicator:
 
     One indicator per distinct missingness pattern in the training data, named
     after its first column with ``__missing``; a pattern that an existing 0/1
-    column already encodes (e.g. ``gp__lab_hba1c_missing`` for the lab's last
-    value and mean) adds no indicator, so no two columns are collinear.
+    column or its complement already encodes (e.g. ``gp__lab_hba1c_missing`` for
+    the lab's last value and mean, or ``note__x_any`` for ``note__x_days_since_last``)
+    adds no indicator, so no two columns are collinear.
     """
 
     def fit(self, X: pd.DataFrame) -> Self:
@@ -96,10 +97,15 @@ class MissingIndicator:
             if not na[c].any():
                 continue
             pattern = na[c].to_numpy().astype(np.int64)
-            same = known.setdefault(key(pattern), [])
-            if any(np.array_equal(pattern, other) for other in same):
+            # a complement is collinear too: 1 - x differs from x by the model's constant
+            # (e.g. "days since the last mention" is missing exactly when "any mention" is 0)
+            if any(
+                np.array_equal(p, other)
+                for p in (pattern, 1 - pattern)
+                for other in known.get(key(p), [])
+            ):
                 continue
-            same.append(pattern)
+            known.setdefault(key(pattern), []).append(pattern)
             self.indicators_[f"{c}__missing"] = c
         return self
 

@@ -55,7 +55,8 @@ def _cloglog(risk: FloatArray) -> FloatArray:
 
 
 def _inv(eta: FloatArray) -> FloatArray:
-    return np.clip(-np.expm1(-np.exp(eta)), _EPS, 1.0 - _EPS)
+    # exp overflows past 709; the risk is 1 - eps there anyway (R clamps the same way)
+    return np.clip(-np.expm1(-np.exp(np.minimum(eta, 700.0))), _EPS, 1.0 - _EPS)
 
 
 def _dmu(eta: FloatArray) -> FloatArray:

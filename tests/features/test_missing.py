@@ -58,6 +58,22 @@ def test_missing_indicator_uses_training_medians_and_no_collinear_flags() -> Non
     assert got.at["Q", "gp__lab_egfr_last__missing"] == 1
 
 
+def test_missing_indicator_skips_the_complement_of_a_binary_column() -> None:
+    """A note variable's days-since-last is missing exactly when its any-mention flag is
+    0: the indicator would be 1 - flag, collinear in a model with a baseline."""
+    X = pd.DataFrame(
+        {
+            "note__fall_any": [1, 0, 0, 1, 0],
+            "note__fall_days_since_last": [30.0, np.nan, np.nan, 200.0, np.nan],
+            "note__cough_days_since_last": [np.nan, 5.0, 9.0, np.nan, np.nan],
+        }
+    )
+    handler = MissingIndicator().fit(X)
+    assert list(handler.indicators_) == ["note__cough_days_since_last__missing"]
+    out = handler.transform(X)
+    assert np.linalg.matrix_rank(np.column_stack([np.ones(5), out.to_numpy()])) == out.shape[1] + 1
+
+
 def test_multiple_imputation_gives_m_sets_fitted_on_training_rows() -> None:
     rng = np.random.default_rng(3)
     n = 400
