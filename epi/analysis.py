@@ -283,6 +283,8 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
     for arm, (sets, X) in designs.items():
         performance[arm] = {"feature_sets": sets, "n_predictors": X.shape[1], "models": {}}
         for spec in protocol.models:
+            if spec.arms is not None and arm not in spec.arms:
+                continue
             factory = model_factory(protocol, spec)
             ctx.progress(f"{arm} / {spec.name}: fit and validate ({X.shape[1]} predictors)")
             if spec.kind in BAYES_KINDS:
@@ -322,7 +324,7 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
     elif protocol.comparisons is not None and primary.kind in BAYES_KINDS:
         ctx.progress(f"added value: skipped, the first model ({primary.name}) is Bayesian")
 
-    heterogeneity = [_heterogeneity(ctx, f) for f in fits if f.kind in BAYES_KINDS]
+    heterogeneity = [_heterogeneity(ctx, f, fits) for f in fits if f.kind in BAYES_KINDS]
     if heterogeneity:
         ctx.write_json(
             "results/heterogeneity.json",
@@ -479,27 +481,122 @@ def _bayes_fit(
     return ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, resampling)
 
 
-def _heterogeneity(ctx: RunContext, fit: ArmModel) -> dict[str, Any]:
-    """Variance partition, median hazard ratios and cluster effects (aggregated)."""
-    from epi.models import bayes
+def _heterogeneity(
+    ctx: RunContext, fit: ArmModel, fits: list[ArmModel], prob: float = 0.9
+) -> dict[str, Any]:
+    """Report material of one hierarchical model (TRIPOD+AI 12d and 23b), aggregated only.
+
+    Sampler diagnostics, posterior summary, variance partition, median hazard
+    ratios, cluster effects (clusters under the minimum cell size pooled, small
+    counts written as ``"<5"``), pooling by cluster size, a comparison with the
+    arm's first frequentist Cox or Weibull model (``fits``; fitted to the same
+    design without the cluster columns), and caterpillar and shrinkage plots
+    written to ``results/figures`` as SVG and PNG (``figures`` holds the SVG
+    paths relative to ``results/``). Intervals are ``prob`` credible intervals.
+    """
+    from epi.models import CoxModel, WeibullModel, bayes
 
     model = fit.fitted.model_
     min_cell = ctx.protocol.report.min_cell_size
-    figures = ctx.work_dir / "results" / "figures"
-    out: dict[str, Any] = {"arm": fit.arm, "model": fit.model, "kind": fit.kind}
-    out["diagnostics"] = _records(pd.DataFrame([model.diagnostics_]))
-    out["variance_partition"] = _records(bayes.variance_partition(model))
-    out["median_hazard_ratio"] = _records(bayes.median_hazard_ratio(model))
-    out["cluster_effects"] = {}
-    for group in GROUPS:
-        effects = bayes.group_effects(model, group, min_size=min_cell)
+    results = ctx.work_dir / "results"
+    masked = f"<{min_cell}"
+
+    def num(x: Any) -> float | None:
+        return float(x) if x is not None and np.isfinite(x) else None
+
+    post, diag = model.idata_.posterior, model.diagnostics_
+    bfmi = [float(b) for b in diag["bfmi"]]
+    out: dict[str, Any] = {"arm": fit.arm, "model": fit.model, "kind": fit.kind, "prob": prob}
+    out["diagnostics"] = [
+        {
+            "sampler": str(getattr(model, "sampler_", model.sampler)),
+            "chains": int(post.sizes["chain"]),
+            "draws": int(post.sizes["draw"]),
+            "tune": int(model.tune),
+            "max_r_hat": num(diag["max_r_hat"]),
+            "min_ess_bulk": num(diag["min_ess_bulk"]),
+            "min_ess_tail": num(diag["min_ess_tail"]),
+            "divergences": int(diag["divergences"]),
+            "bfmi": bfmi,
+            "min_bfmi": min(bfmi) if bfmi else None,
+            "r_hat_max": bayes.RHAT_MAX,
+            "ess_min": bayes.ESS_MIN,
+            "bfmi_min": bayes.BFMI_MIN,
+            "ok": bool(diag["ok"]),
+            "failures": [str(f) for f in diag["failures"]],
+        }
+    ]
+    out["posterior_summary"] = _records(bayes.posterior_summary(model, prob=prob))
+    out["variance_partition"] = _records(bayes.variance_partition(model, prob=prob))
+    out["median_hazard_ratio"] = _records(bayes.median_hazard_ratio(model, prob=prob))
+    out["cluster_effects"], out["shrinkage"] = {}, {}
+    out["figures"] = {"caterpillar": {}, "shrinkage": {}}
+    for group in model.design_.groups:
+        effects = bayes.group_effects(model, group, prob=prob, min_size=min_cell)
+        for col in ("n_persons", "n_events"):  # masked below the minimum cell size
+            effects[col] = effects[col].astype(object).where(effects[col].notna(), masked)
         out["cluster_effects"][group] = _records(effects)
-        bayes.caterpillar_plot(
-            model,
-            group,
-            figures / f"caterpillar_{fit.arm}__{fit.model}__{group}.svg",
-            min_size=min_cell,
-        )
+        table = bayes.shrinkage_table(model, group, min_size=min_cell)
+        bands = bayes.shrinkage_summary(model, group, min_size=min_cell, table=table)
+        out["shrinkage"][group] = {
+            "summary": _records(bands),
+            "n_masked_levels": int(bands.attrs["n_masked_levels"]),
+        }
+        stem = f"{fit.arm}__{fit.model}__{group}"
+        for kind, fig in (
+            ("caterpillar", bayes.caterpillar_plot(model, group, prob=prob, min_size=min_cell)),
+            ("shrinkage", bayes.shrinkage_plot(model, group, min_size=min_cell, table=table)),
+        ):
+            for suffix in ("svg", "png"):
+                bayes.write_figure(fig, results / "figures" / f"{kind}_{stem}.{suffix}")
+            out["figures"][kind][group] = f"figures/{kind}_{stem}.svg"
+
+    # the comparator: the arm's first non-Bayesian fit with log hazard ratios
+    others = [f for f in fits if f.arm == fit.arm and f.kind not in BAYES_KINDS]
+    skipped = []
+    comparator = None
+    for other in others:
+        if len(other.fitted.models_) != 1:
+            skipped.append(f"{other.model}: pooled over {len(other.fitted.models_)} imputations")
+        elif not isinstance(other.fitted.model_, CoxModel | WeibullModel):
+            skipped.append(f"{other.model}: {other.kind} has no log hazard ratios")
+        else:
+            comparator = other
+            break
+    if not model.design_.predictors:
+        out["frequentist"] = {"model": None, "reason": "the hierarchical model has no predictors"}
+    elif comparator is None:
+        why = f"no frequentist Cox or Weibull model was fitted to arm '{fit.arm}'"
+        out["frequentist"] = {
+            "model": None,
+            "reason": why + (f" ({'; '.join(skipped)})" if skipped else ""),
+        }
+    else:
+        inner = comparator.fitted.model_
+        coefs = bayes.compare_with_frequentist(model, inner, prob=prob)["coefficients"]
+        # a spline's first term carries the column's name but is not its linear effect
+        splines = sorted(set(getattr(inner, "splines", None) or {}) & set(coefs.index))
+        coefs = coefs.drop(index=splines)
+        rb, rf = np.asarray(fit.risk, dtype=float), np.asarray(comparator.risk, dtype=float)
+        diff = np.abs(rb - rf)
+        out["frequentist"] = {
+            "model": comparator.model,
+            "kind": comparator.kind,
+            "penalizer": num(getattr(inner, "penalizer", None)),
+            "excluded_splines": splines,
+            "coefficients": _records(coefs),
+            "n_compared": len(coefs),
+            "share_inside": num(coefs["inside"].mean()) if len(coefs) else None,
+            "risk": {
+                "horizon_days": float(ctx.protocol.outcome.horizon_days),
+                "n": len(rb),
+                "mean_bayes": float(rb.mean()),
+                "mean_frequentist": float(rf.mean()),
+                "mean_abs_difference": float(diff.mean()),
+                "max_abs_difference": float(diff.max()),
+                "correlation": num(np.corrcoef(rb, rf)[0, 1]) if len(rb) > 1 else None,
+            },
+        }
     return out
 
 

@@ -30,7 +30,9 @@ outcome:
 features:
   sets: {demographics: {}, gp: {}, hospital: {}}
 notes: {pack: da, lookback_days: 365}
-models: [{name: cox, kind: cox, params: {penalizer: 0.05}}]
+models:
+  - {name: cox, kind: cox, params: {penalizer: 0.05}}
+  - {name: weibull, kind: weibull, params: {penalizer: 0.05}, arms: [all]}
 validation: {bootstrap: 2, folds: 2, internal_external: null}
 comparisons:
   reference: gp
@@ -120,3 +122,11 @@ def test_primary_model_optimism_comes_from_the_paired_refits(run_dir: Path) -> N
             assert corrected[m]["estimate"] == s["estimate"], (entry["arm"], m)
         opt = resampling[f"{entry['arm']} / cox"]["optimism"]
         assert "added_value.json" in opt["settings"]["paired"]
+
+
+def test_a_model_restricted_to_some_arms_is_fitted_on_those_only(run_dir: Path) -> None:
+    perf = json.loads((run_dir / "results/performance.json").read_text())["arms"]
+    assert set(perf["gp"]["models"]) == {"cox"}
+    assert set(perf["all"]["models"]) == {"cox", "weibull"}
+    assert not (run_dir / "results/models/gp__weibull.json").exists()
+    assert (run_dir / "results/models/all__weibull.json").is_file()

@@ -70,6 +70,18 @@ BAD_PROTOCOLS = {
         BASE + "comparisons: {reference: gp, arms: {all: [demographics, gp, hospital]}}\n",
         r"comparisons.reference 'gp' is not one of the arms \['all'\]",
     ),
+    "model on an unknown arm": (
+        BASE + "models: [{name: cox, kind: cox, arms: [gp]}]\n",
+        r"models\[0\].arms names \['gp'\], which are not arms; the arms are \['all'\] "
+        r"\(no comparisons section\)",
+    ),
+    "primary model without the reference arm": (
+        BASE
+        + "comparisons: {reference: gp, arms: {gp: [demographics], all: [demographics]}}\n"
+        + "models: [{name: cox, kind: cox, arms: [all]}]\n",
+        r"models\[0\] \('cox'\) is the primary model of the added-value comparison: its arms "
+        r"must include the reference arm 'gp'",
+    ),
 }
 
 
@@ -155,6 +167,10 @@ def test_schema_is_written_and_lists_sections(tmp_path: Path) -> None:
     schema = json.loads(path.read_text())
     assert {"study", "data", "cohort", "outcome", "models", "report"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+    # the shipped schema is the one the models give (regenerate: epi protocol schema)
+    assert path.read_text() == Path("protocols/_schema/protocol.schema.json").read_text()
+    with pytest.raises(ProtocolError, match="is a file; give the folder"):
+        write_schema(path)
 
 
 @pytest.mark.parametrize("path", sorted(Path("protocols").glob("*.yaml")), ids=str)

@@ -327,6 +327,12 @@ class ModelSpec(_Section):
     # JSON-like values only (numbers, strings, lists, mappings): each model's
     # constructor checks its own parameters, naming the allowed ones
     params: dict[str, JsonValue] = Field(default_factory=dict)
+    arms: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="fit this model on these comparison arms only (default: every arm); "
+        "for models too slow to fit on every arm, such as the Bayesian ones",
+    )
 
 
 class ValidationSpec(_Section):
@@ -415,4 +421,30 @@ class Protocol(_Section):
                         f"comparisons.arms.{arm} uses feature sets {unknown} that are not "
                         f"defined; defined: {sorted(known_sets)}"
                     )
+        # without comparisons there is one arm: "all" sets, or an analysis table's "predictors"
+        if self.comparisons:
+            arm_names = list(self.comparisons.arms)
+        elif isinstance(self.data, AnalysisTableSource):
+            arm_names = ["predictors"]
+        else:
+            arm_names = ["all"]
+        for i, model in enumerate(self.models):
+            if model.arms is None:
+                continue
+            unknown = sorted(set(model.arms) - set(arm_names))
+            if unknown:
+                raise ValueError(
+                    f"models[{i}].arms names {unknown}, which are not arms; the arms are "
+                    f"{arm_names}" + ("" if self.comparisons else " (no comparisons section)")
+                )
+            if (
+                i == 0
+                and self.comparisons
+                and (self.comparisons.reference not in model.arms or len(set(model.arms)) < 2)
+            ):
+                raise ValueError(
+                    f"models[0] ('{model.name}') is the primary model of the added-value "
+                    f"comparison: its arms must include the reference arm "
+                    f"'{self.comparisons.reference}' and at least one other (or leave arms out)"
+                )
         return self
