@@ -23,9 +23,11 @@ test: setup
 
 # Benchmark peers that are not runtime dependencies: medspaCy (NLP peer). Its
 # pins would pull numpy below 2, so spaCy 3.8 goes in first and medspaCy
-# without its dependency pins.
+# without its dependency pins. nutpie (the '.[bayes]' extra) is the Bayesian
+# benchmark's fast sampler, measured beside PyMC's default.
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bayes]'
 	$(BIN)/python -m pip install --quiet "spacy==3.8.*" "numpy>=2" pysbd PyFastNER quicksectx loguru
 	$(BIN)/python -m pip install --quiet --no-deps medspacy==1.3.1 PyRuSH medspacy_quickumls
 	touch $(BENCH_STAMP)
