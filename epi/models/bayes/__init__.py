@@ -13,6 +13,9 @@ with credible intervals through the epi model interface
 
 Competing death (``event == 2``) is treated as censored: the models estimate
 the cause-specific hazard of event 1.
+
+Approximate leave-one-out validation from the one fit, without refits:
+`loo_risk` (PSIS-LOO; `pointwise_log_likelihood`, `psis_k_threshold`).
 """
 
 from ._factories import (
@@ -23,6 +26,7 @@ from ._factories import (
     prepare_design,
     resolve_parametrisation,
 )
+from ._loo import LooResult, loo_risk, pointwise_log_likelihood, psis_k_threshold
 from ._model import BayesPiecewiseExponentialModel, BayesWeibullPHModel
 from ._priors import Priors
 from ._report import (
@@ -50,6 +54,7 @@ __all__ = [
     "RHAT_MAX",
     "BayesPiecewiseExponentialModel",
     "BayesWeibullPHModel",
+    "LooResult",
     "Priors",
     "SurvivalDesign",
     "available_samplers",
@@ -59,11 +64,14 @@ __all__ = [
     "check_diagnostics",
     "compare_with_frequentist",
     "group_effects",
+    "loo_risk",
     "median_hazard_ratio",
     "noncentred_effect",
+    "pointwise_log_likelihood",
     "posterior_summary",
     "prepare_design",
     "prior_predictive_check",
+    "psis_k_threshold",
     "resolve_parametrisation",
     "sample",
     "shrinkage_table",
