@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,9 @@ models:
     kind: bayes_weibull_ph
     # few draws to stay in the test budget; diagnostics are the slow tests' business
     params: {draws: 100, tune: 100, chains: 2, sampler: pymc, diagnostics: false}
+  - {name: cox, kind: cox}  # the frequentist comparator of the heterogeneity section
 validation: {bootstrap: 0, folds: 2, internal_external: null}
-report: {formats: [], min_cell_size: 5}
+report: {formats: [html], min_cell_size: 5}
 """
 
 
@@ -48,3 +50,29 @@ def test_bayes_model_runs_in_the_pipeline(tmp_path: Path) -> None:
         # clusters under the minimum cell size are pooled, never listed alone
         assert all(r["n_persons"] >= 5 for r in rows if r[group] != "<pooled>")
     assert list((run_dir / "results/figures").glob("caterpillar_*__municipality_code.svg"))
+    # report material of TRIPOD+AI 12d/23b
+    assert het["prob"] == 0.9
+    diag = het["diagnostics"][0]
+    assert diag["sampler"] == "pymc" and (diag["chains"], diag["draws"]) == (2, 100)
+    assert {"sigma_practice_id", "sigma_municipality_code"} <= {
+        r["parameter"] for r in het["posterior_summary"]
+    }
+    for group in ("practice_id", "municipality_code"):
+        bands = het["shrinkage"][group]
+        assert sum(b["n_levels"] for b in bands["summary"]) + bands["n_masked_levels"] == sum(
+            r["n_levels"] for r in het["cluster_effects"][group]
+        )
+        for kind in ("caterpillar", "shrinkage"):
+            rel = het["figures"][kind][group]
+            assert (run_dir / "results" / rel).is_file()
+            assert (run_dir / "results" / rel).with_suffix(".png").is_file()
+    freq = het["frequentist"]
+    assert freq["model"] == "cox" and freq["n_compared"] == len(freq["coefficients"]) > 0
+    assert 0 <= freq["share_inside"] <= 1 and freq["risk"]["mean_abs_difference"] < 0.1
+    # the report shows the caterpillar plots as numbered figures
+    part = (run_dir / "report/parts/heterogeneity.md").read_text(encoding="utf-8")
+    assert "](figures/heterogeneity-all-bayes-caterpillar-practice.svg){#fig-" in part
+    assert (run_dir / "report/figures/heterogeneity-all-bayes-caterpillar-practice.svg").is_file()
+    html = (run_dir / "report/report.html").read_text(encoding="utf-8")
+    assert re.search(r"<figcaption>Figure \d+: Caterpillar plot of the GP practices", html)
+    assert "lie inside the hierarchical model" in html

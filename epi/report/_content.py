@@ -22,6 +22,7 @@ from epi.report._disclosure import is_masked, mask_count, suppress_line, suppres
 from epi.report._figures import (
     FigureFile,
     calibration_figure,
+    copy_figure,
     decision_figure,
     flow_figure,
     missingness_figure,
@@ -144,6 +145,72 @@ def _run_name(run_dir: Path) -> str:
     if name.startswith(".") and name.endswith(".partial"):
         return name[1 : -len(".partial")]
     return name
+
+
+#: Labels of the cluster columns (singular, plural).
+GROUP_LABELS = {
+    "practice_id": ("GP practice", "GP practices"),
+    "municipality_code": ("municipality", "municipalities"),
+}
+HIERARCHICAL_KINDS = {
+    "bayes_weibull_ph": "Bayesian hierarchical Weibull proportional-hazards",
+    "bayes_piecewise_exponential": "Bayesian hierarchical piecewise-exponential "
+    "proportional-hazards",
+}
+FREQUENTIST_KINDS = {"cox": "Cox proportional-hazards", "weibull": "Weibull"}
+SAMPLERS = {"pymc": "PyMC's No-U-Turn sampler (NUTS)", "nutpie": "nutpie's No-U-Turn sampler"}
+#: The row of clusters under the minimum cell size in ``cluster_effects``.
+POOLED = "<pooled>"
+#: A cluster table lists every cluster up to CLUSTER_ALL of them, else the CLUSTER_ROWS
+#: lowest and highest; coefficient tables list COEF_ROWS predictors.
+CLUSTER_ALL = 15
+CLUSTER_ROWS = 5
+COEF_ROWS = 10
+
+
+def _slug(text: str) -> str:
+    """A cross-reference id piece: lower-case letters, digits and hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def _group_label(group: str, *, plural: bool = False) -> str:
+    """``GP practice(s)``; other cluster columns by their name's words (no Markdown)."""
+    plain = " ".join(re.findall(r"[A-Za-z0-9]+", str(group))) or "cluster"
+    one, many = GROUP_LABELS.get(group, (plain, plain + " levels"))
+    return many if plural else one
+
+
+def _cap(text: str) -> str:
+    """First letter upper-case, the rest as it is (``GP practices`` stays)."""
+    return text[:1].upper() + text[1:]
+
+
+def _pct_ci(est: Any, lo: Any, hi: Any) -> str:
+    """``3.4% (1.0 to 8.0)`` from proportions."""
+    if not isinstance(est, int | float):
+        return "–"
+    text = f"{100 * est:.1f}%"
+    if isinstance(lo, int | float) and isinstance(hi, int | float):
+        text += f" ({100 * lo:.1f} to {100 * hi:.1f})"
+    return text
+
+
+def _diagnostics(entry: dict[str, Any]) -> dict[str, Any]:
+    """The sampler diagnostics of a heterogeneity entry (a one-record list or a dict)."""
+    raw = entry.get("diagnostics")
+    d = raw[0] if isinstance(raw, list) and raw else raw
+    return d if isinstance(d, dict) else {}
+
+
+def _parameter_label(name: str) -> str:
+    """Reader's name of a posterior parameter (``coef[age]`` → ``log HR: age``)."""
+    if name.startswith("coef[") and name.endswith("]"):
+        return f"log HR: {name[5:-1]}"
+    if name.startswith("sigma_") and name[6:] in GROUP_LABELS:
+        return f"SD of {GROUP_LABELS[name[6:]][0]} effects"
+    return {"intercept": "Intercept (log baseline rate)", "weibull_shape": "Weibull shape"}.get(
+        name, name
+    )
 
 
 class _Builder:
@@ -763,7 +830,10 @@ class _Builder:
         self.part("validation", " ".join(bits))
 
     def heterogeneity_methods(self) -> None:
-        if self.b.has("heterogeneity"):
+        het = self.b.get("heterogeneity")
+        if isinstance(het, dict) and isinstance(het.get("models"), list) and het["models"]:
+            self.part("heterogeneity_methods", self._heterogeneity_methods_text(het))
+        elif self.b.has("heterogeneity"):
             self.part(
                 "heterogeneity_methods",
                 "Heterogeneity across GP practices and municipalities was quantified with "
@@ -779,6 +849,53 @@ class _Builder:
                     "not part of this run",
                 ),
             )
+
+    def _heterogeneity_methods_text(self, het: dict[str, Any]) -> str:
+        entries = [e for e in het["models"] if isinstance(e, dict)]
+        kinds = sorted(
+            {HIERARCHICAL_KINDS.get(str(e.get("kind")), escape(e.get("kind"))) for e in entries}
+        )
+        groups = list(dict.fromkeys(g for e in entries for g in e.get("cluster_effects") or {}))
+        levels = sorted({round(100 * float(e.get("prob") or 0.9)) for e in entries})
+        level = " and ".join(f"{p}%" for p in levels) or "90%"
+        d: dict[str, Any] = {}
+        for e in entries:
+            d = _diagnostics(e)
+            if d:
+                break
+        across = " and ".join(_group_label(g, plural=True) for g in groups) or "clusters"
+        text = [
+            f"Heterogeneity across {across} "
+            f"(TRIPOD+AI 12d and 23b) was quantified with {' and '.join(kinds)} survival models "
+            "with crossed, non-centred random intercepts for each cluster level, fitted to all "
+            "persons of an arm with the same predictors as the other models; a competing death "
+            "censors follow-up (the cause-specific hazard is modelled). Posteriors were sampled "
+            "by Markov chain Monte Carlo with the No-U-Turn sampler; convergence required a "
+            f"rank-normalised R-hat of at most {fmt_num(d.get('r_hat_max', 1.01), 2)}, bulk and "
+            f"tail effective sample sizes of at least {fmt_num(d.get('ess_min', 400), 0)}, no "
+            "divergent transitions and an E-BFMI of at least "
+            f"{fmt_num(d.get('bfmi_min', 0.3), 1)} in every chain. Results are posterior means "
+            f"with {level} equal-tailed credible intervals.",
+            "The variance partition gives each level's share of the variance of the log hazard "
+            "on the latent scale: the cluster variances, the variance of the linear predictor "
+            "over the persons, and the person-level residual π²/6 of the extreme-value "
+            "distribution. The median hazard ratio, MHR = exp(√(2σ²) Φ⁻¹(0.75)), is the median "
+            "hazard ratio between two persons with the same predictors in two randomly chosen "
+            "clusters. Shrinkage compares each cluster's unpooled estimate, log((O + 0.5)/(E + "
+            "0.5)) from its observed (O) and expected (E) events, with its posterior mean; the "
+            "pooling factor 1/(1 + σ²E) is summarised by cluster size. The log hazard ratios "
+            "and predicted risks of each hierarchical model were compared with those of the "
+            "arm's first frequentist Cox or Weibull model, fitted without cluster effects.",
+            f"Clusters with fewer than {self.m} persons are pooled into one row or left out, "
+            f"and counts below {self.m} are masked. "
+            + (
+                f"Validation of the hierarchical models: {escape(het['resampling'])}. "
+                if isinstance(het.get("resampling"), str)
+                else ""
+            )
+            + "Results: [Heterogeneity](#sec-heterogeneity).",
+        ]
+        return "\n\n".join(text)
 
     # ------------------------------------------------------------ results
     def flow(self) -> None:
@@ -1390,6 +1507,548 @@ class _Builder:
         )
         self.part("added_value", added_value_text(result) + "\n\n" + figure)
 
+    def heterogeneity(self, result: dict[str, Any]) -> None:
+        """The heterogeneity section (TRIPOD+AI 12d, 23b) from ``results/heterogeneity.json``."""
+        entries = [e for e in result["models"] if isinstance(e, dict)]
+        chunks = []
+        if len(entries) > 1:
+            chunks.append(
+                f"{len(entries)} hierarchical models were fitted; each is reported in turn."
+            )
+        slugs: set[str] = set()
+        for i, e in enumerate(entries, start=1):
+            slug = _slug(f"{e.get('arm', '')}-{e.get('model', '')}")
+            slug = f"{slug}-{i}" if slug in slugs else slug  # cross-reference ids are unique
+            slugs.add(slug)
+            chunks.append(self._heterogeneity_model(e, slug, several=len(entries) > 1))
+        self.part("heterogeneity", "\n\n".join(chunks))
+
+    def _heterogeneity_model(self, e: dict[str, Any], slug: str, *, several: bool) -> str:
+        arm, model = str(e.get("arm", "")), str(e.get("model", ""))
+        level = round(100 * float(e.get("prob") or 0.9))
+        ci = f"{level}% CrI"
+        what = f"{model} (arm {arm})"  # for captions and alt text, which escape it
+        out = [f"### Model {escape(model)}, arm {escape(arm)}\n"] if several else []
+        kind = HIERARCHICAL_KINDS.get(str(e.get("kind")), escape(e.get("kind")))
+        out.append(
+            f"The {kind} model **{escape(model)}** was fitted to arm **{escape(arm)}** with "
+            "crossed random intercepts for "
+            + " and ".join(_group_label(g, plural=True) for g in e.get("cluster_effects") or {})
+            + ". "
+            + self._diagnostics_text(e)
+            + f" Estimates are posterior means with {level}% equal-tailed credible intervals "
+            "(CrI)."
+        )
+        out.append(self._variance_table(e, slug, ci, what))
+        out.append(self._cluster_effects(e, slug, ci, what))
+        out.append(self._shrinkage(e, slug, what))
+        out.append(self._posterior_table(e, slug, ci, what))
+        out.append(self._frequentist(e, slug, level, what))
+        return "\n\n".join(t.strip() for t in out if t)
+
+    def _diagnostics_text(self, e: dict[str, Any]) -> str:
+        d = _diagnostics(e)
+        if not d:
+            return "No sampler diagnostics are recorded."
+        sampler = SAMPLERS.get(str(d.get("sampler")), escape(d.get("sampler")))
+        chains, draws = d.get("chains"), d.get("draws")
+        text = f"The posterior was sampled with {sampler}"
+        if isinstance(chains, int) and isinstance(draws, int):
+            text += (
+                f": {chains} chains of {draws:,} draws after {_int(d.get('tune'))} tuning "
+                f"steps ({chains * draws:,} draws in all)"
+            )
+        r_max, ess_min = d.get("r_hat_max", 1.01), d.get("ess_min", 400)
+        bfmi_min = d.get("bfmi_min", 0.3)
+        failed = []
+        r_hat, bulk, tail = d.get("max_r_hat"), d.get("min_ess_bulk"), d.get("min_ess_tail")
+        div, bfmi = d.get("divergences"), d.get("min_bfmi")
+        if isinstance(r_hat, int | float) and r_hat > r_max:
+            failed.append("R-hat")
+        if any(isinstance(x, int | float) and x < ess_min for x in (bulk, tail)):
+            failed.append("effective sample size")
+        if isinstance(div, int) and div > 0:
+            failed.append("divergent transitions")
+        if isinstance(bfmi, int | float) and bfmi < bfmi_min:
+            failed.append("E-BFMI")
+        ok = bool(d.get("ok")) and not failed
+        text += (
+            f". Convergence diagnostics {'passed' if ok else 'failed'}: largest rank-normalised "
+            f"R-hat {fmt_num(r_hat, 3)} (required ≤ {fmt_num(r_max, 2)}), smallest bulk and "
+            f"tail effective sample sizes {fmt_num(bulk, 0)} and {fmt_num(tail, 0)} (≥ "
+            f"{fmt_num(ess_min, 0)}), {_int(div)} divergent transitions (none allowed) and "
+            f"smallest E-BFMI {fmt_num(bfmi, 2)} (≥ {fmt_num(bfmi_min, 1)})."
+        )
+        if not ok:
+            text += (
+                " **The posterior failed the convergence checks ("
+                + (", ".join(failed) or "see `results/heterogeneity.json`")
+                + "); its estimates below are unreliable and should not be interpreted before "
+                "the model is refitted with more tuning and draws.**"
+            )
+        return text
+
+    def _variance_table(self, e: dict[str, Any], slug: str, ci: str, what: str) -> str:
+        vp = {str(r.get("component")): r for r in records(e.get("variance_partition"))}
+        mhr = {str(r.get("group")): r for r in records(e.get("median_hazard_ratio"))}
+        if not vp and not mhr:
+            return ""
+        groups = [g for g in vp if g not in ("predictors", "person")]
+        groups += [g for g in mhr if g not in groups and g != "all groups"]
+        label = f"tbl-heterogeneity-{slug}-variance"
+
+        def share(r: dict[str, Any] | None) -> str:
+            if not r or r.get("share") is None:
+                return "–"
+            return _pct_ci(r.get("share"), r.get("share_lower"), r.get("share_upper"))
+
+        def ratio(r: dict[str, Any] | None) -> str:
+            if not r:
+                return "–"
+            return fmt_measure(
+                {"estimate": r.get("mhr"), "lower": r.get("lower"), "upper": r.get("upper")}, 2
+            )
+
+        names = {
+            "predictors": "Predictors (linear predictor)",
+            "person": "Persons (residual, π²/6)",
+            "all groups": "All cluster levels together",
+        }
+        rows = [
+            [
+                _cap(_group_label(g, plural=True)),
+                fmt_num((vp.get(g) or {}).get("variance"), 3),
+                share(vp.get(g)),
+                ratio(mhr.get(g)),
+            ]
+            for g in groups
+        ]
+        if "all groups" in mhr:
+            rows.append([names["all groups"], "–", "–", ratio(mhr["all groups"])])
+        for comp in ("predictors", "person"):
+            if comp in vp:
+                rows.append(
+                    [names[comp], fmt_num(vp[comp].get("variance"), 3), share(vp[comp]), "–"]
+                )
+        text = []
+        for g in groups:
+            bits = []
+            if g in vp and vp[g].get("share") is not None:
+                bits.append(f"{share(vp[g])} of the variance of the log hazard")
+            if g in mhr and mhr[g].get("mhr") is not None:
+                bits.append(f"a median hazard ratio of {ratio(mhr[g])}")
+            if bits:
+                text.append(f"{_group_label(g, plural=True)} account for {' and '.join(bits)}")
+        lead = (
+            f"@{label} partitions the variance of the log hazard on the latent scale. "
+            + ("; ".join(text) + ". " if text else "")
+            + "The median hazard ratio (MHR) is the median of the hazard ratio between two "
+            "persons with the same predictors in two randomly chosen clusters, the higher-risk "
+            "one on top; 1 means no heterogeneity."
+        )
+        table = md_table(
+            ["Component", "Variance", f"Share of variance ({ci})", f"MHR ({ci})"],
+            rows,
+            label=label,
+            source=OPTIONAL_FILES["heterogeneity"],
+            caption=f"Variance partition and median hazard ratios, {what}.",
+            notes="Shares of the variance of the log hazard: cluster variances, the variance "
+            "of the linear predictor over the persons, and the extreme-value residual "
+            "(π²/6) of a proportional-hazards model; posterior means with credible intervals.",
+        )
+        return lead + "\n\n" + table
+
+    def _figure_file(self, e: dict[str, Any], kind: str, group: str) -> Path | None:
+        rel = ((e.get("figures") or {}).get(kind) or {}).get(group)
+        if not isinstance(rel, str):
+            return None
+        parts = Path(rel).parts
+        if len(parts) != 2 or parts[0] != "figures" or not rel.endswith(".svg"):
+            return None  # only files of results/figures are copied into the report
+        src = self.b.run_dir / "results" / rel
+        return src if src.is_file() else None
+
+    def _copied_figure(
+        self, e: dict[str, Any], kind: str, group: str, name: str, caption: str, alt: str
+    ) -> str:
+        src = self._figure_file(e, kind, group)
+        rel = ((e.get("figures") or {}).get(kind) or {}).get(group)
+        if src is None:
+            where = f"results/{rel}" if isinstance(rel, str) else "the figure"
+            return f"*{escape(caption.rstrip('.'))}: not shown, {escape(where)} is absent.*\n"
+        ff = copy_figure(src, self.fig_dir, name, caption, alt)
+        if ff.png.is_file():
+            self.c.figures.append(ff)
+        return md_figure(f"figures/{name}.svg", caption=caption, label=f"fig-{name}", alt=alt)
+
+    def _cluster_effects(self, e: dict[str, Any], slug: str, ci: str, what: str) -> str:
+        out = []
+        for group, raw in (e.get("cluster_effects") or {}).items():
+            rows = records(raw)
+            one, many = _group_label(group), _group_label(group, plural=True)
+            gslug = _slug(group.split("_")[0])
+            pooled = next((r for r in rows if r.get(group) == POOLED), None)
+            n_pooled = int(pooled.get("n_levels") or 0) if pooled else 0
+            listed = [r for r in rows if r.get(group) != POOLED]
+            shown_hr = [r for r in rows if isinstance(r.get("hazard_ratio"), int | float)]
+            exclude = sum(
+                1
+                for r in shown_hr
+                if (r.get("hr_lower") or 0) > 1 or (r.get("hr_upper") or float("inf")) < 1
+            )
+            means = [float(r["hazard_ratio"]) for r in shown_hr]
+            name = f"heterogeneity-{slug}-caterpillar-{gslug}"
+            caption = (
+                f"Caterpillar plot of the {many}, {what}: posterior hazard ratio of each "
+                f"{one} relative to the average {one}, with {ci}"
+                + (
+                    f"; {n_pooled} {one if n_pooled == 1 else many} with fewer than {self.m} "
+                    "persons pooled into one row"
+                    if n_pooled
+                    else ""
+                )
+                + "."
+            )
+            alt = (
+                f"Caterpillar plot with one row per {one} ({len(listed)} {many} shown"
+                + (f", plus one row pooling {n_pooled} smaller" if pooled else "")
+                + "): the posterior mean hazard ratio as a dot and its credible interval as a "
+                "horizontal line, on a log scale with a dotted line at 1"
+                + (
+                    f"; posterior means range from {min(means):.2f} to {max(means):.2f} and "
+                    f"{exclude} of {len(shown_hr)} intervals exclude 1."
+                    if means
+                    else "."
+                )
+            )
+            out.append(self._copied_figure(e, "caterpillar", group, name, caption, alt))
+            out.append(self._cluster_table(group, rows, slug, gslug, ci, what))
+        if not out:
+            return ""
+        lead = (
+            "**Cluster effects.** The caterpillar plots show the posterior hazard ratio of "
+            "each cluster relative to the average cluster, for persons with the same "
+            f"predictors; the tables list clusters of at least {self.m} persons."
+        )
+        return "\n\n".join([lead, *out])
+
+    def _cluster_table(
+        self, group: str, rows: list[dict[str, Any]], slug: str, gslug: str, ci: str, what: str
+    ) -> str:
+        one, many = _group_label(group), _group_label(group, plural=True)
+
+        def cell(v: Any) -> int | str:
+            if isinstance(v, int) and not isinstance(v, bool):
+                return v
+            if isinstance(v, str) and v.replace(",", "").isdigit():
+                return int(v.replace(",", ""))
+            return f"<{self.m}"  # masked upstream, or missing: never shown
+
+        persons = [cell(r.get("n_persons")) for r in rows]
+        events = [cell(r.get("n_events")) for r in rows]
+        try:  # clusters add up to the persons and events of the model
+            n_txt = suppress_masked_line(persons, self.m)
+            e_txt = suppress_masked_line(events, self.m)
+        except ReportError:
+            n_txt = [self.count(v) for v in persons]
+            e_txt = [self.count(v) for v in events]
+        # a cluster under the minimum cell size is never listed alone
+        alone = [
+            i
+            for i, r in enumerate(rows)
+            if r.get(group) != POOLED and not (isinstance(persons[i], int) and persons[i] >= self.m)
+        ]
+        keep = [i for i in range(len(rows)) if i not in alone]
+        keep.sort(key=lambda i: float(rows[i].get("hazard_ratio") or 1.0))
+        single = [i for i in keep if rows[i].get(group) != POOLED]
+        pooled = [i for i in keep if rows[i].get(group) == POOLED]
+        subset = len(single) > CLUSTER_ALL
+        if subset:
+            single = single[:CLUSTER_ROWS] + single[-CLUSTER_ROWS:]
+        table_rows = []
+        for i in [*single, *pooled]:
+            r = rows[i]
+            level = r.get(group)
+            k = r.get("n_levels")
+            label = (
+                f"{k} smaller {one if k == 1 else many} pooled" if level == POOLED else str(level)
+            )
+            if len(label) > 40:
+                label = "[label omitted]"
+            hr = fmt_measure(
+                {
+                    "estimate": r.get("hazard_ratio"),
+                    "lower": r.get("hr_lower"),
+                    "upper": r.get("hr_upper"),
+                },
+                2,
+            )
+            table_rows.append([label, n_txt[i], e_txt[i], hr])
+        caption = f"Posterior hazard ratios of the {many} relative to the average {one}, {what}"
+        if subset:
+            caption += (
+                f": the {CLUSTER_ROWS} lowest and {CLUSTER_ROWS} highest of "
+                f"{len([i for i in keep if rows[i].get(group) != POOLED])} {many}"
+            )
+        notes = (
+            f"{_cap(many)} with fewer than {self.m} persons are pooled into one row "
+            "(its hazard ratio the person-weighted mean of theirs). Counts below "
+            f"{self.m} are masked and further counts hidden (–) so that masked ones cannot be "
+            "recovered from the totals. Events: outcome events during the whole follow-up."
+        )
+        if alone:
+            notes += (
+                f" {len(alone)} {one if len(alone) == 1 else many} with fewer than {self.m} "
+                "persons, not pooled in the bundle, are not listed."
+            )
+        if subset:
+            notes += " All are in the caterpillar plot and in the source file."
+        return md_table(
+            [_cap(one), "Persons", "Events", f"Hazard ratio ({ci})"],
+            table_rows,
+            label=f"tbl-heterogeneity-{slug}-clusters-{gslug}",
+            source=OPTIONAL_FILES["heterogeneity"],
+            caption=caption + ".",
+            notes=notes,
+        )
+
+    def _shrinkage(self, e: dict[str, Any], slug: str, what: str) -> str:
+        shrink = e.get("shrinkage") or {}
+        if not shrink:
+            return ""
+        label = f"tbl-heterogeneity-{slug}-shrinkage"
+        figs, rows, masked, sentences = [], [], [], []
+        for group, s in shrink.items():
+            one, many = _group_label(group), _group_label(group, plural=True)
+            bands = records((s or {}).get("summary"))
+            k = (s or {}).get("n_masked_levels") or 0
+            if k:
+                masked.append(f"{k} {one if k == 1 else many}")
+            name = f"heterogeneity-{slug}-shrinkage-{_slug(group.split('_')[0])}"
+            caption = (
+                f"Shrinkage of the {one} effects, {what}: posterior mean against unpooled log "
+                f"hazard ratio of each {one} with at least {self.m} persons."
+            )
+            alt = (
+                f"Scatter plot, one point per {one} with at least {self.m} persons, its area "
+                "proportional to the persons: the posterior mean log hazard ratio against the "
+                "unpooled estimate from the cluster's own events, with a dotted identity line "
+                "(no pooling) and a horizontal line at 0 (complete pooling); points lie between "
+                "the two, small clusters nearer 0."
+            )
+            figs.append(self._copied_figure(e, "shrinkage", group, name, caption, alt))
+            for b in bands:
+                rows.append(
+                    [
+                        _cap(many),
+                        b.get("size_band"),
+                        _int(b.get("n_levels")),
+                        fmt_num(b.get("mean_pooling"), 2),
+                        fmt_num(b.get("mean_abs_unpooled"), 3),
+                        fmt_num(b.get("mean_abs_posterior"), 3),
+                    ]
+                )
+            pool = [b for b in bands if isinstance(b.get("mean_pooling"), int | float)]
+            if len(pool) > 1:
+                sentences.append(
+                    f"the mean pooling factor of {many} with {pool[0].get('size_band')} persons "
+                    f"is {pool[0]['mean_pooling']:.2f}, of those with "
+                    f"{pool[-1].get('size_band')} persons {pool[-1]['mean_pooling']:.2f}"
+                )
+            elif pool:
+                sentences.append(
+                    f"the mean pooling factor of {many} ({pool[0].get('size_band')} persons) "
+                    f"is {pool[0]['mean_pooling']:.2f}"
+                )
+        text = (
+            "**Shrinkage.** A cluster with few persons has little information of its own, so "
+            "the hierarchical model pulls its effect towards the average cluster (partial "
+            "pooling); the pooling factor 1/(1 + σ²E), with E the events expected in the "
+            "cluster, is near 1 for small clusters and near 0 for large ones. The figures plot "
+            "each cluster's posterior mean against its unpooled estimate, log((O + 0.5)/(E + "
+            f"0.5)) from its observed events O; @{label} summarises the pooling by cluster size."
+        )
+        if sentences:
+            text += " " + _cap("; ".join(sentences)) + "."
+        table = (
+            md_table(
+                [
+                    "Cluster",
+                    "Persons per cluster",
+                    "Clusters",
+                    "Mean pooling factor",
+                    "Mean |unpooled log HR|",
+                    "Mean |posterior log HR|",
+                ],
+                rows,
+                label=label,
+                source=OPTIONAL_FILES["heterogeneity"],
+                caption=f"Shrinkage of cluster effects by cluster size, {what}.",
+                notes=(
+                    f"Left out (fewer than {self.m} persons): {', '.join(masked)}."
+                    if masked
+                    else None
+                ),
+            )
+            if rows
+            else ""
+        )
+        return "\n\n".join([text, *figs, table])
+
+    def _posterior_table(self, e: dict[str, Any], slug: str, ci: str, what: str) -> str:
+        summary = records(e.get("posterior_summary"))
+        if not summary:
+            return ""
+        main, coefs, baseline = [], [], 0
+        for r in summary:
+            p = str(r.get("parameter", ""))
+            if p.startswith("coef["):
+                coefs.append(r)
+            elif p.startswith("log_rate"):
+                baseline += 1
+            else:
+                main.append(r)
+
+        def z(r: dict[str, Any]) -> float:
+            m, s = r.get("mean"), r.get("sd")
+            if not isinstance(m, int | float) or not isinstance(s, int | float) or s <= 0:
+                return 0.0
+            return abs(m) / s
+
+        top = sorted(coefs, key=z, reverse=True)[:COEF_ROWS]
+        rows = [
+            [
+                _parameter_label(str(r.get("parameter"))),
+                fmt_num(r.get("mean"), 3),
+                fmt_num(r.get("sd"), 3),
+                f"{fmt_num(r.get('lower'), 3)} to {fmt_num(r.get('upper'), 3)}",
+                fmt_num(r.get("r_hat"), 3),
+                fmt_num(r.get("ess_bulk"), 0),
+            ]
+            for r in [*main, *top]
+        ]
+        left = []
+        if len(coefs) > len(top):
+            left.append(f"{len(coefs) - len(top)} further log hazard ratios")
+        if baseline:
+            left.append(f"{baseline} baseline log rates")
+        notes = (
+            "Log hazard ratios per unit of the predictor, conditional on the cluster effects"
+            + (
+                f"; the {len(top)} furthest from 0 relative to their posterior SD are shown"
+                if len(coefs) > len(top)
+                else ""
+            )
+            + "."
+            + (f" Not shown: {' and '.join(left)} (in the source file)." if left else "")
+        )
+        label = f"tbl-heterogeneity-{slug}-posterior"
+        return (
+            f"**Posterior summary.** @{label} gives the cluster standard deviations, the "
+            "baseline parameters and the main log hazard ratios.\n\n"
+            + md_table(
+                ["Parameter", "Mean", "SD", ci, "R-hat", "Bulk ESS"],
+                rows,
+                label=label,
+                source=OPTIONAL_FILES["heterogeneity"],
+                caption=f"Posterior summary, {what}.",
+                notes=notes,
+            )
+        )
+
+    def _frequentist(self, e: dict[str, Any], slug: str, level: int, what: str) -> str:
+        f = e.get("frequentist")
+        if not isinstance(f, dict):
+            return ""
+        if not f.get("model"):
+            return (
+                "**Comparison with a frequentist model.** Not performed in this run: "
+                + escape(f.get("reason") or "no comparator was recorded")
+                + "."
+            )
+        coefs = records(f.get("coefficients"))
+        label = f"tbl-heterogeneity-{slug}-frequentist"
+        kind = FREQUENTIST_KINDS.get(str(f.get("kind")), escape(f.get("kind")))
+        inside = sum(1 for c in coefs if c.get("inside") is True)
+        text = (
+            f"**Comparison with a frequentist model.** The comparator is the {kind} model "
+            f"**{escape(f.get('model'))}** of the same arm, fitted to the same predictors "
+            "without cluster effects"
+            + (
+                f" (penalised, penalizer {fmt_num(f.get('penalizer'), 3)})"
+                if isinstance(f.get("penalizer"), int | float) and f["penalizer"] > 0
+                else ""
+            )
+            + ". "
+        )
+        if coefs:
+            share = f.get("share_inside")
+            share = share if isinstance(share, int | float) else inside / len(coefs)
+            text += (
+                f"{inside} of its {len(coefs)} log hazard ratios ({share:.0%}) lie inside the "
+                f"hierarchical model's {level}% credible intervals (@{label}). "
+            )
+        risk = f.get("risk") or {}
+        if isinstance(risk.get("mean_abs_difference"), int | float):
+            text += (
+                f"Predicted risks by {horizon_text(risk.get('horizon_days'))} of the "
+                f"{self.count(risk.get('n'))} persons differ by {risk['mean_abs_difference']:.4f} "
+                f"on average (at most {fmt_num(risk.get('max_abs_difference'), 3)}); the mean "
+                f"predicted risk is {fmt_num(risk.get('mean_bayes'), 3)} (hierarchical) and "
+                f"{fmt_num(risk.get('mean_frequentist'), 3)} (frequentist), their correlation "
+                f"{fmt_num(risk.get('correlation'), 3)}. "
+            )
+        text += (
+            "The hierarchical model's hazard ratios are conditional on the practice and "
+            "municipality, the frequentist model's averaged over them; with between-cluster "
+            "variance the conditional ones lie somewhat further from 1 (non-collapsibility), so "
+            "small differences are expected."
+        )
+        splines = [str(s) for s in f.get("excluded_splines") or []]
+        if splines:
+            text += (
+                f" Spline terms ({escape(', '.join(splines))}) are not compared: the "
+                "frequentist model's first spline term is not a linear effect."
+            )
+        if not coefs:
+            return text
+
+        def gap(c: dict[str, Any]) -> float:
+            a, b = c.get("bayes_mean"), c.get("frequentist")
+            return abs(a - b) if isinstance(a, int | float) and isinstance(b, int | float) else 0
+
+        top = sorted(coefs, key=gap, reverse=True)[:COEF_ROWS]
+        rows = [
+            [
+                str(c.get("predictor")),
+                fmt_measure(
+                    {
+                        "estimate": c.get("bayes_mean"),
+                        "lower": c.get("bayes_lower"),
+                        "upper": c.get("bayes_upper"),
+                    },
+                    3,
+                ),
+                fmt_num(c.get("frequentist"), 3),
+                "yes" if c.get("inside") is True else "no",
+            ]
+            for c in top
+        ]
+        caption = f"Log hazard ratios of the hierarchical and the frequentist model, {what}"
+        if len(coefs) > len(top):
+            caption += f": the {len(top)} of {len(coefs)} predictors that differ most"
+        return (
+            text
+            + "\n\n"
+            + md_table(
+                ["Predictor", f"Hierarchical ({level}% CrI)", "Frequentist", "Inside the CrI"],
+                rows,
+                label=label,
+                source=OPTIONAL_FILES["heterogeneity"],
+                caption=caption + ".",
+            )
+        )
+
     def generic(self, name: str, what: str, reason: str) -> None:
         obj = self.b.get(name)
         if not obj:
@@ -1661,12 +2320,17 @@ class _Builder:
                 if comp
                 else "no comparison of arms is registered in the protocol",
             )
-        self.generic(
-            "heterogeneity",
-            "Heterogeneity across GP practices and municipalities",
-            "the hierarchical models across GP practices and municipalities (issue 9) are "
-            "not part of this run",
-        )
+        het = self.b.get("heterogeneity")
+        # the shape epi.analysis writes; anything else is shown generically
+        if isinstance(het, dict) and isinstance(het.get("models"), list) and het["models"]:
+            self.heterogeneity(het)
+        else:
+            self.generic(
+                "heterogeneity",
+                "Heterogeneity across GP practices and municipalities",
+                "the hierarchical models across GP practices and municipalities (issue 9) are "
+                "not part of this run",
+            )
         self.generic(
             "nlp",
             "Note variables (NLP)",

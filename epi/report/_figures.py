@@ -7,23 +7,26 @@ group means of groups with at least ``min_cell`` persons).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from epi.io import atomic_path
+from epi.io import atomic_path, atomic_write_bytes, atomic_write_text
 from epi.report._disclosure import is_masked
 from epi.report._flow import FlowBox
 
 __all__ = [
     "FigureFile",
     "calibration_figure",
+    "copy_figure",
     "decision_figure",
     "flow_figure",
     "missingness_figure",
@@ -62,6 +65,36 @@ def save_figure(fig: Figure, folder: Path, name: str, caption: str, alt: str) ->
     with atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", dpi=150, metadata={"Title": caption, "Description": alt})
     return FigureFile(name, svg, png, caption, alt)
+
+
+def copy_figure(svg: Path, folder: Path, name: str, caption: str, alt: str) -> FigureFile:
+    """Copy a figure of the results bundle (``svg`` and its ``.png`` sibling) into the report.
+
+    The SVG gets the caption and alt text as its ``<title>`` and ``<desc>``
+    (read by screen readers); a PNG is copied as it is. Used for figures that
+    the analysis draws from the fitted model (e.g. the heterogeneity plots).
+
+    Returns
+    -------
+    FigureFile
+        Its ``png`` does not exist when the bundle holds no PNG.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``svg`` is absent.
+    """
+    text = svg.read_text(encoding="utf-8")
+    tag = re.search(r"<svg\b[^>]*>", text)
+    if tag:
+        label = f"<title>{xml_escape(caption)}</title><desc>{xml_escape(alt)}</desc>"
+        text = text[: tag.end()] + label + text[tag.end() :]
+    out_svg, out_png = folder / f"{name}.svg", folder / f"{name}.png"
+    atomic_write_text(out_svg, text)
+    png = svg.with_suffix(".png")
+    if png.is_file():
+        atomic_write_bytes(out_png, png.read_bytes())
+    return FigureFile(name, out_svg, out_png, caption, alt)
 
 
 def flow_figure(boxes: Sequence[FlowBox]) -> Figure:

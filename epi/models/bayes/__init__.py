@@ -35,8 +35,11 @@ from ._report import (
     group_effects,
     median_hazard_ratio,
     posterior_summary,
+    shrinkage_plot,
+    shrinkage_summary,
     shrinkage_table,
     variance_partition,
+    write_figure,
 )
 from ._sampling import (
     BFMI_MIN,
@@ -74,6 +77,9 @@ __all__ = [
     "psis_k_threshold",
     "resolve_parametrisation",
     "sample",
+    "shrinkage_plot",
+    "shrinkage_summary",
     "shrinkage_table",
     "variance_partition",
+    "write_figure",
 ]
