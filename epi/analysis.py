@@ -28,7 +28,7 @@ from epi.protocol import ModelSpec, Protocol
 from epi.validation import calibration_curve
 from epi.validation._calibration import _binned
 from epi.validation._estimators import prepare
-from epi.validation._performance import MEASURES, evaluate_predictions
+from epi.validation._performance import MEASURES, evaluate_predictions, score
 from epi.validation._resampling import (
     ResamplingResult,
     bootstrap_optimism,
@@ -46,8 +46,10 @@ AGE_GROUPS = (0, 65, 75, 85, 200)
 #: Cluster columns of the cohort table that hierarchical models group by.
 GROUPS = ("practice_id", "municipality_code")
 MCMC_NOT_RESAMPLED = (
-    "not performed for Bayesian models: refitting by MCMC in every resample is "
-    "impractical; their posterior intervals carry the parameter uncertainty"
+    "bootstrap, temporal and internal-external validation are not performed for Bayesian "
+    "models: refitting by MCMC in every resample is impractical. Their cross-validated "
+    "performance is approximate leave-one-out from the one fit (PSIS-LOO, Vehtari, Gelman "
+    "& Gabry 2017), and their posterior intervals carry the parameter uncertainty"
 )
 # Resamples run in parallel processes; the result does not depend on the count.
 N_JOBS = max(1, min(2, len(os.sched_getaffinity(0))))
@@ -353,6 +355,7 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
             "internal_external": _point(fit.resampling["internal_external"]),
             "failed_refits": {k: r.n_failed for k, r in fit.resampling.items() if r is not None},
             "not_resampled": MCMC_NOT_RESAMPLED if fit.kind in BAYES_KINDS else None,
+            "cross_validation": fit.resampling["cv"].method if fit.resampling["cv"] else None,
         }
     ctx.write_json(
         "results/performance.json",
@@ -466,7 +469,13 @@ def _bayes_fit(
     people: pd.DataFrame,
     horizon: float,
 ) -> ArmModel:
-    """One MCMC fit on all persons; no resampling (see ``MCMC_NOT_RESAMPLED``)."""
+    """One MCMC fit on all persons, validated by PSIS leave-one-out (no refits).
+
+    The leave-one-out risks are scored like cross-validation's out-of-fold risks
+    and stored as the ``cv`` result (method ``psis_loo``); see ``MCMC_NOT_RESAMPLED``.
+    """
+    from epi.models.bayes import loo_risk
+
     groups = list(GROUPS)
     absent = [g for g in groups if g not in people]
     if absent:
@@ -475,9 +484,35 @@ def _bayes_fit(
             f"have no {absent}; hierarchical models need the cohort's cluster ids."
         )
     Xg = X.join(people[groups].astype(str))
-    fitted = factory().fit(Xg, people[["duration", "event"]])
+    outcome = people[["duration", "event"]]
+    fitted = factory().fit(Xg, outcome)
     risk = fitted.predict_risk(Xg, horizon)
-    resampling = dict.fromkeys(("optimism", "cv", "temporal", "internal_external"))
+    # one LOO per imputed data set (one without imputation), averaged like predict_risk
+    loos = [loo_risk(m, horizon) for m in fitted.models_]
+    loo = pd.concat([pd.Series(r.risk, index=r.index) for r in loos], axis=1).mean(axis=1)
+    loo = loo.reindex(people.index)
+    keep = loo.notna().to_numpy()  # complete-case handling fits (and scores) fewer persons
+    duration = outcome["duration"].to_numpy(float)[keep]
+    event = outcome["event"].to_numpy(int)[keep]
+    hd = prepare(duration, event, horizon)
+    apparent_risk = np.asarray(risk, dtype=float)[keep]
+    cv = ResamplingResult(
+        method="psis_loo",
+        horizon=horizon,
+        estimate=score(hd, loo.to_numpy(float)[keep]),
+        apparent=score(hd, apparent_risk),
+        per_split=pd.DataFrame(),
+        settings={
+            "n_scored": int(keep.sum()),
+            "elpd_loo": float(np.mean([r.elpd_loo for r in loos])),
+            "elpd_loo_se": float(np.mean([r.se for r in loos])),
+            "p_loo": float(np.mean([r.p_loo for r in loos])),
+            "pareto_k_threshold": float(loos[0].k_threshold),
+            "n_high_pareto_k": int(max(r.n_high_k for r in loos)),
+            "draws_used": int(loos[0].n_draws),
+        },
+    )
+    resampling = {"optimism": None, "cv": cv, "temporal": None, "internal_external": None}
     return ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, resampling)
 
 

@@ -1239,8 +1239,12 @@ class _Builder:
             for arm, model, vals in self.perf_rows():
                 for key, label in VALIDATIONS.items():
                     m = vals.get(key)
+                    if key == "cross_validated" and vals.get("cross_validation") == "psis_loo":
+                        label = "Leave-one-out (PSIS-LOO)"
                     if m is None:
                         reason = reasons.get(key, "not in the results bundle")
+                        if vals.get("not_resampled") and key != "temporal":
+                            reason = "Bayesian model, fitted once by MCMC"
                         rows.append(
                             [
                                 arm,
