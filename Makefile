@@ -9,10 +9,12 @@ PROTOCOL ?= protocols/acute_admission_65plus.yaml
 
 setup: $(STAMP)
 
+# '.[bayes]' adds nutpie, the faster NUTS sampler the Bayesian models use when it
+# is installed (PyMC's own sampler otherwise)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bayes]'
 	touch $(STAMP)
 
 demo: setup
@@ -23,11 +25,9 @@ test: setup
 
 # Benchmark peers that are not runtime dependencies: medspaCy (NLP peer). Its
 # pins would pull numpy below 2, so spaCy 3.8 goes in first and medspaCy
-# without its dependency pins. nutpie (the '.[bayes]' extra) is the Bayesian
-# benchmark's fast sampler, measured beside PyMC's default.
+# without its dependency pins.
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bayes]'
 	$(BIN)/python -m pip install --quiet "spacy==3.8.*" "numpy>=2" pysbd PyFastNER quicksectx loguru
 	$(BIN)/python -m pip install --quiet --no-deps medspacy==1.3.1 PyRuSH medspacy_quickumls
 	touch $(BENCH_STAMP)
