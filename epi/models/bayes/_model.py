@@ -160,7 +160,12 @@ class _BayesSurvival:
             eta = eta + np.einsum("snq,nq->sn", v, d.Z[:, idx])
         return eta
 
-    def _base_eta(self) -> np.ndarray:
+    def _base_eta(self) -> np.ndarray | float:
+        """The part of the log hazard that is in neither `_log_cumhaz0` nor ``beta``/``u``.
+
+        The Weibull model's intercept, per draw (``(S,)``); 0 for a model whose
+        baseline already carries it.
+        """
         return _draws(self.idata_, "intercept") if "intercept" in self.idata_.posterior else 0.0
 
     def risk_draws(
@@ -371,8 +376,11 @@ class BayesPiecewiseExponentialModel(_BayesSurvival):
 
     The baseline hazard is constant between cut points (``cuts`` in days, or
     ``n_intervals`` at event-time quantiles) and carried forward after the
-    last; see `build_piecewise_exponential_model`. Other parameters and
-    attributes as `BayesWeibullPHModel`.
+    last; its log rates are sampled as an intercept plus zero-sum interval
+    offsets, so a group with many events per level is centred on the
+    intercept as in the Weibull model; see
+    `build_piecewise_exponential_model`. Other parameters and attributes as
+    `BayesWeibullPHModel`.
 
     Parameters
     ----------
@@ -431,6 +439,10 @@ time_scale, diagnostics, parametrisation
             cuts=list(self.cuts_) if len(self.cuts_) else [],
             parametrisation=self.parametrisation,
         )
+
+    def _base_eta(self) -> float:
+        # log_rate = intercept + log_rate_offset already holds the intercept
+        return 0.0
 
     def _log_cumhaz0(self, tau: float) -> np.ndarray:
         rates = np.exp(_draws(self.idata_, "log_rate"))  # (S, J)

@@ -31,7 +31,8 @@ class Priors:
         ``"horseshoe"``: a regularised horseshoe (Piironen & Vehtari 2017) per
         feature block (columns sharing a ``prefix__``). ``"auto"``: the
         horseshoe for blocks with at least ``horseshoe_min_columns`` columns,
-        Normal for the others.
+        Normal for the others. Sample horseshoe models with ``target_accept``
+        0.99 (`default_target_accept`; at 0.9 they give divergences).
     coef_sd : float, default 0.5
         SD of the Normal coefficient prior (a hazard ratio of e ≈ 2.7 per SD is
         two prior SDs away; wider priors, summed over many predictors, imply
@@ -55,7 +56,11 @@ class Priors:
         exponential model).
     baseline_log_rate_sd : float, default 2.5
         SD of the Normal prior of each log baseline rate of the piecewise
-        exponential model, centred on the log crude rate.
+        exponential model, centred on the log crude rate (independent across
+        intervals). The model samples it as an intercept, Normal with SD
+        ``baseline_log_rate_sd / sqrt(J)`` for ``J`` intervals, plus zero-sum
+        offsets, ZeroSumNormal with this SD: the same joint prior.
+        ``intercept_sd`` does not apply to that model.
     """
 
     intercept_sd: float = 2.5
