@@ -59,10 +59,8 @@ def test_horseshoe_finds_signals_and_shrinks_nulls() -> None:
     first tried.
     """
     X, outcome, beta = simulate_wide()
-    target = default_target_accept(build_weibull_ph_model(X, outcome))
-    model = BayesWeibullPHModel(
-        draws=1000, tune=1000, chains=2, cores=1, seed=3, sampler="pymc", target_accept=target
-    )
+    # no target_accept given: the model takes default_target_accept's 0.99 itself
+    model = BayesWeibullPHModel(draws=1000, tune=1000, chains=2, cores=1, seed=3, sampler="pymc")
     with warnings.catch_warnings():
         warnings.simplefilter("error", DiagnosticsWarning)
         model.fit(X, outcome)

@@ -19,6 +19,7 @@ from ._factories import (
     _cuts,
     build_piecewise_exponential_model,
     build_weibull_ph_model,
+    default_target_accept,
     prepare_design,
 )
 from ._priors import Priors
@@ -54,7 +55,7 @@ class _BayesSurvival:
         cores: int | None = None,
         seed: int = 20240101,
         sampler: Sampler = "auto",
-        target_accept: float = 0.9,
+        target_accept: float | None = None,
         time_scale: float = 365.25,
         diagnostics: bool = True,
         parametrisation: str | Mapping[str, str] = "auto",
@@ -120,7 +121,9 @@ class _BayesSurvival:
             chains=self.chains,
             cores=self.cores,
             sampler=self.sampler,
-            target_accept=self.target_accept,
+            target_accept=self.target_accept
+            if self.target_accept is not None
+            else default_target_accept(self.model_),
         )
         self.sampler_ = self.idata_.attrs["epi_sampler"]
         self.n_events_ = int(self.design_.event.sum())
@@ -334,8 +337,9 @@ class BayesWeibullPHModel(_BayesSurvival):
         Sampling seed (pass the protocol's seed).
     sampler : {"auto", "pymc", "nutpie"}
         ``"auto"``: nutpie when installed.
-    target_accept : float
-        NUTS target acceptance.
+    target_accept : float, optional
+        NUTS target acceptance; default 0.99 when a block has the horseshoe prior
+        (it diverges at 0.9), 0.9 otherwise (`default_target_accept`).
     time_scale : float
         Days per model time unit (priors refer to it).
     diagnostics : bool
@@ -406,7 +410,7 @@ time_scale, diagnostics, parametrisation
         cores: int | None = None,
         seed: int = 20240101,
         sampler: Sampler = "auto",
-        target_accept: float = 0.9,
+        target_accept: float | None = None,
         time_scale: float = 365.25,
         diagnostics: bool = True,
         parametrisation: str | Mapping[str, str] = "auto",
