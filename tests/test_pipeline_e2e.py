@@ -106,6 +106,8 @@ def test_added_value_reaches_the_report(run_dir: Path) -> None:
     assert (comparison["arm"], comparison["reference"]) == ("all", "gp")
     part = (run_dir / "report/parts/added_value.md").read_text(encoding="utf-8")
     assert "significantly" not in part
+    html = (run_dir / "report/report.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<h\d[^>]*>[^<]*Added value of cross-sector data", html)) == 1
     assert (run_dir / "report/figures/added_value_forest.svg").is_file()
 
 

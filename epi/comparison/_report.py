@@ -340,13 +340,16 @@ def _best_threshold_rows(comp: Mapping[str, Any], thresholds: Sequence[float]) -
     return out
 
 
-def added_value_text(result: Mapping[str, Any]) -> str:
+def added_value_text(result: Mapping[str, Any], *, heading: bool = True) -> str:
     """The report's added-value section in Markdown, wording set by the intervals.
 
     Parameters
     ----------
     result : dict
         From :func:`compare_arms` (or :func:`compare_predictions`).
+    heading : bool
+        Start with the section heading (a stand-alone file); the TRIPOD+AI
+        report's template has its own.
 
     Returns
     -------
@@ -361,7 +364,7 @@ def added_value_text(result: Mapping[str, Any]) -> str:
     corrected = bool(result.get("optimism_corrected"))
     ref = result.get("reference", "reference")
     horizon = result.get("horizon_days")
-    lines = ["## Added value of cross-sector data", ""]
+    lines = ["## Added value of cross-sector data", ""] if heading else []
     lines.append(
         f"Each extended arm is compared with the reference arm **{ref}**, fitted with the "
         f"same model, cohort ({result.get('n')} persons, {result.get('events')} events by "

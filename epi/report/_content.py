@@ -1509,7 +1509,7 @@ class _Builder:
             "reference arm in C indices, AUC, Brier score and IPA with intervals; a vertical "
             "line marks no difference.",
         )
-        self.part("added_value", added_value_text(result) + "\n\n" + figure)
+        self.part("added_value", added_value_text(result, heading=False) + "\n\n" + figure)
 
     def heterogeneity(self, result: dict[str, Any]) -> None:
         """The heterogeneity section (TRIPOD+AI 12d, 23b) from ``results/heterogeneity.json``."""
