@@ -86,3 +86,6 @@ def test_bayes_model_runs_in_the_pipeline(tmp_path: Path) -> None:
     assert re.search(r"<figcaption>Figure \d+: Caterpillar plot of the GP practices", html)
     assert "lie inside the hierarchical model" in html
     assert "Leave-one-out (PSIS-LOO)" in html
+    abstract = (run_dir / "report/parts/abstract.md").read_text(encoding="utf-8")
+    mhr = {r["group"]: r for r in het["median_hazard_ratio"]}["practice_id"]
+    assert f"median hazard ratio between GP practices {mhr['mhr']:.2f}" in abstract

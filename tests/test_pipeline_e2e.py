@@ -108,6 +108,10 @@ def test_added_value_reaches_the_report(run_dir: Path) -> None:
     assert "significantly" not in part
     html = (run_dir / "report/report.html").read_text(encoding="utf-8")
     assert len(re.findall(r"<h\d[^>]*>[^<]*Added value of cross-sector data", html)) == 1
+    # the headline difference reaches the abstract with its interval
+    d = comparison["differences"]["harrell_c"]
+    abstract = (run_dir / "report/parts/abstract.md").read_text(encoding="utf-8")
+    assert f"all {d['estimate']:+.3f} ({d['lower']:+.3f} to {d['upper']:+.3f})" in abstract
     assert (run_dir / "report/figures/added_value_forest.svg").is_file()
 
 

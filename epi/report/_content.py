@@ -384,6 +384,8 @@ class _Builder:
         lines.append(
             f"**Results ({escape(self.primary)} model).** "
             + ("; ".join(res) + "." if res else "performance: " + self.absent("performance") + ".")
+            + self._abstract_added_value()
+            + self._abstract_heterogeneity()
         )
         lines += [
             "",
@@ -397,6 +399,54 @@ class _Builder:
         if b.synthetic:
             lines += ["", "*Synthetic data: not for clinical inference.*"]
         self.part("abstract", "\n".join(lines))
+
+    def _abstract_added_value(self) -> str:
+        """The headline comparison: ΔC of each extended arm over the reference arm."""
+        result = self.b.get("added_value")
+        if not isinstance(result, dict) or "comparisons" not in result:
+            return ""
+        level = round(100 * float(result.get("level", 0.95)))
+        parts = []
+        for comp in result["comparisons"]:
+            d = (comp.get("differences") or {}).get("harrell_c") or {}
+            if None in (d.get("estimate"), d.get("lower"), d.get("upper")):
+                continue
+            parts.append(
+                f"{escape(comp['arm'])} {d['estimate']:+.3f} ({d['lower']:+.3f} to "
+                f"{d['upper']:+.3f})"
+            )
+        if not parts:
+            return ""
+        return (
+            f" Added value over {escape(str(result.get('reference')))} (difference in "
+            f"optimism-corrected Harrell's C, {level} % CI, "
+            f"{escape(str(result['comparisons'][0].get('model')))} model): "
+            + "; ".join(parts)
+            + "."
+        )
+
+    def _abstract_heterogeneity(self) -> str:
+        """Median hazard ratios between clusters from the first hierarchical model."""
+        het = self.b.get("heterogeneity")
+        models = het.get("models") if isinstance(het, dict) else None
+        if not models:
+            return ""
+        first = models[0]
+        prob = round(100 * float(first.get("prob", 0.9)))
+        names = {"practice_id": "GP practices", "municipality_code": "municipalities"}
+        parts = [
+            f"{names.get(r['group'], escape(str(r['group'])))} {fmt_num(r['mhr'], 2)} "
+            f"({fmt_num(r['lower'], 2)} to {fmt_num(r['upper'], 2)})"
+            for r in first.get("median_hazard_ratio", [])
+            if r.get("group") in names
+        ]
+        if not parts:
+            return ""
+        return (
+            f" Heterogeneity ({escape(first['model'])}, arm {escape(first['arm'])}): median "
+            f"hazard ratio between " + " and between ".join(parts) + f" ({prob} % credible "
+            "intervals)."
+        )
 
     # ------------------------------------------------------------ introduction
     def introduction(self) -> None:
