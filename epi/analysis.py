@@ -430,9 +430,8 @@ def _added_value(
 
     model = primary[0].model
     ctx.progress(f"added value: paired bootstrap of every arm / {model}")
-    factories = {
-        (arm, model): model_factory(ctx.protocol, ctx.protocol.models[0]) for arm in designs
-    }
+    factory = model_factory(ctx.protocol, ctx.protocol.models[0])
+    factories = {(arm, model): factory for arm in designs}
     result = compare_arms(
         primary,
         outcome,
@@ -612,8 +611,6 @@ def _heterogeneity(
         # a spline's first term carries the column's name but is not its linear effect
         splines = sorted(set(getattr(inner, "splines", None) or {}) & set(coefs.index))
         coefs = coefs.drop(index=splines)
-        rb, rf = np.asarray(fit.risk, dtype=float), np.asarray(comparator.risk, dtype=float)
-        diff = np.abs(rb - rf)
         out["frequentist"] = {
             "model": comparator.model,
             "kind": comparator.kind,
@@ -624,12 +621,7 @@ def _heterogeneity(
             "share_inside": num(coefs["inside"].mean()) if len(coefs) else None,
             "risk": {
                 "horizon_days": float(ctx.protocol.outcome.horizon_days),
-                "n": len(rb),
-                "mean_bayes": float(rb.mean()),
-                "mean_frequentist": float(rf.mean()),
-                "mean_abs_difference": float(diff.mean()),
-                "max_abs_difference": float(diff.max()),
-                "correlation": num(np.corrcoef(rb, rf)[0, 1]) if len(rb) > 1 else None,
+                **bayes.risk_agreement(fit.risk, comparator.risk),
             },
         }
     return out

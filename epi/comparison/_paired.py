@@ -39,6 +39,7 @@ from epi.exceptions import StatisticalWarning, ValidationInputError
 from epi.validation._checks import as_outcome, as_risk, check_horizon
 from epi.validation._decision import _treat_all, check_thresholds
 from epi.validation._estimators import HorizonData, prepare
+from epi.validation._parallel import map_resamples
 from epi.validation._performance import score
 from epi.validation._resampling import _fit_predict, _FitLog, _subset
 
@@ -583,18 +584,7 @@ def compare_arms(
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, t.size, t.size) for _ in range(b_total)]
     args = (arms, X_by_arm, outcome, factories, hd, reference, th, cuts, arm_measures)
-    if n_jobs == 1 or b_total <= 1:
-        results = [_resample(b, idx, *args) for b, idx in enumerate(draws)]
-    else:
-        from joblib import Parallel, delayed
-
-        chunks = [c for c in np.array_split(np.arange(b_total), int(n_jobs)) if c.size]
-
-        def run_chunk(bs: NDArray[np.intp]) -> list[Any]:
-            return [_resample(int(b), draws[int(b)], *args) for b in bs]
-
-        parts = Parallel(n_jobs=int(n_jobs))(delayed(run_chunk)(c) for c in chunks)
-        results = [r for part in parts for r in part]
+    results = map_resamples(lambda b: _resample(b, draws[b], *args), b_total, n_jobs)
 
     log = _FitLog("bootstrap refits")
     log.total = b_total * len(arms)

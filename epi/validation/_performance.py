@@ -22,6 +22,7 @@ from epi.validation._decision import (
 from epi.validation._discrimination import _auc, _c_indices
 from epi.validation._estimators import HorizonData, prepare
 from epi.validation._overall import _brier, _ipa
+from epi.validation._parallel import map_resamples
 
 FloatArray = NDArray[np.float64]
 
@@ -175,29 +176,22 @@ def evaluate_predictions(
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, t.size, t.size) for _ in range(b)]
 
-    def score_chunk(ks: NDArray[np.intp]) -> tuple[list[Any], dict[str, int]]:
+    def one(k: int) -> tuple[Any, dict[str, int]]:
+        idx = draws[k]
+
+        def scores() -> tuple[dict, dict]:
+            t_b, e_b = t[idx], e[idx]
+            hd_b = prepare(t_b, e_b, check_horizon(t_b, e_b, h, where="bootstrap resample"))
+            return all_scores(hd_b, idx)
+
         tally_ = {"failed": 0, "warned": 0}
-        out = []
-        for k in ks:
-            idx = draws[int(k)]
+        return _quietly(scores, tally_), tally_
 
-            def one(idx: NDArray[np.intp] = idx) -> tuple[dict, dict]:
-                t_b, e_b = t[idx], e[idx]
-                hd_b = prepare(t_b, e_b, check_horizon(t_b, e_b, h, where="bootstrap resample"))
-                return all_scores(hd_b, idx)
-
-            out.append(_quietly(one, tally_))
-        return out, tally_
-
-    chunks = [c for c in np.array_split(np.arange(b), max(1, int(n_jobs))) if c.size]
-    if len(chunks) <= 1:
-        parts = [score_chunk(c) for c in chunks]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=len(chunks))(delayed(score_chunk)(c) for c in chunks)
+    results = map_resamples(one, b, n_jobs)
     tally = {"failed": 0, "warned": 0}
-    for k, got in enumerate(g for part, _ in parts for g in part):
+    for k, (got, tally_) in enumerate(results):
+        for key in tally:
+            tally[key] += tally_[key]
         if got is None:
             continue
         sc, nb = got
@@ -206,9 +200,6 @@ def evaluate_predictions(
                 boot_scores[name][m][k] = sc[name][m]
         for name in est_nb:
             boot_nb[name][k] = nb[name]
-    for _, part_tally in parts:
-        for key in tally:
-            tally[key] += part_tally[key]
     if tally["failed"] or tally["warned"]:
         warnings.warn(
             f"bootstrap: {tally['failed']} of {b} resamples could not be scored and "

@@ -39,6 +39,7 @@ from epi.exceptions import (
 )
 from epi.validation._checks import MIN_EVENTS, as_outcome, as_risk, check_horizon
 from epi.validation._estimators import prepare
+from epi.validation._parallel import map_resamples
 from epi.validation._performance import MEASURES, score
 
 
@@ -335,19 +336,7 @@ def bootstrap_optimism(
         row["cpu_seconds"] = time.process_time() - cpu  # refit and scoring, this process
         return row, note_b
 
-    if n_jobs == 1:
-        results = [one(b, idx) for b, idx in enumerate(draws)]
-    else:
-        from joblib import Parallel, delayed
-
-        # One task per worker and chunk, so the data travel to each process once.
-        chunks = np.array_split(np.arange(len(draws)), max(1, int(n_jobs)))
-
-        def run_chunk(bs: NDArray[np.intp]) -> list[tuple[dict[str, Any] | None, str | None]]:
-            return [one(int(b), draws[int(b)]) for b in bs]
-
-        parts = Parallel(n_jobs=n_jobs)(delayed(run_chunk)(c) for c in chunks if c.size)
-        results = [r for part in parts for r in part]
+    results = map_resamples(lambda b: one(b, draws[b]), len(draws), n_jobs)
     log = _FitLog("bootstrap resamples")
     log.total = len(draws)
     rows, failed = [], 0

@@ -30,6 +30,7 @@ __all__ = [
     "group_effects",
     "median_hazard_ratio",
     "posterior_summary",
+    "risk_agreement",
     "shrinkage_plot",
     "shrinkage_summary",
     "shrinkage_table",
@@ -615,15 +616,30 @@ def compare_with_frequentist(
         if horizon is None:
             raise ModelError("compare_with_frequentist: give horizon together with X.")
         rb = model.predict_risk(X, horizon)
-        rf = np.asarray(
-            freq_model.predict_risk(X.drop(columns=list(model.design_.groups)), horizon)
-        )
-        out["risk"] = {
-            "n": len(rb),
-            "mean_bayes": float(rb.mean()),
-            "mean_frequentist": float(rf.mean()),
-            "mean_abs_difference": float(np.abs(rb - rf).mean()),
-            "max_abs_difference": float(np.abs(rb - rf).max()),
-            "correlation": float(np.corrcoef(rb, rf)[0, 1]),
-        }
+        rf = freq_model.predict_risk(X.drop(columns=list(model.design_.groups)), horizon)
+        out["risk"] = risk_agreement(rb, rf)
     return out
+
+
+def risk_agreement(bayes_risk: Any, frequentist_risk: Any) -> dict[str, Any]:
+    """How closely two models' risks for the same persons agree (aggregates only).
+
+    Returns
+    -------
+    dict
+        ``n``, ``mean_bayes``, ``mean_frequentist``, ``mean_abs_difference``,
+        ``max_abs_difference`` and ``correlation`` (None for fewer than two
+        persons or constant risks).
+    """
+    rb = np.asarray(bayes_risk, dtype=float)
+    rf = np.asarray(frequentist_risk, dtype=float)
+    diff = np.abs(rb - rf)
+    corr = float(np.corrcoef(rb, rf)[0, 1]) if rb.size > 1 and rb.std() and rf.std() else None
+    return {
+        "n": int(rb.size),
+        "mean_bayes": float(rb.mean()),
+        "mean_frequentist": float(rf.mean()),
+        "mean_abs_difference": float(diff.mean()),
+        "max_abs_difference": float(diff.max()),
+        "correlation": corr,
+    }
