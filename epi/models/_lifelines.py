@@ -63,15 +63,13 @@ def convergence_advice(
     return f"Increase penalizer (now {penalizer:g}, try e.g. 0.01-0.1), {cols}."
 
 
-def _first_line(obj: object) -> str:
-    lines = [ln.strip() for ln in str(obj).splitlines() if ln.strip()]
-    return lines[0] if lines else type(obj).__name__
-
-
 def run_lifelines(
     fit: Callable[[], T], Z: np.ndarray, names: list[str], penalizer: float, what: str
 ) -> T:
     """Call ``fit()``; turn lifelines' convergence errors and warnings into epi's.
+
+    epi's messages say what to do; lifelines' own text (optimiser internals)
+    stays on the chained exception only.
 
     The message names the fix: a larger penalizer, and the near-constant or
     collinear columns found in ``Z`` (see `problem_columns`).
@@ -85,9 +83,7 @@ def run_lifelines(
         try:
             result = fit()
         except ll_exc.ConvergenceError as exc:
-            raise ConvergenceError(
-                f"{what} did not converge ({_first_line(exc)}). {advice()}"
-            ) from exc
+            raise ConvergenceError(f"{what} did not converge. {advice()}") from exc
         except np.linalg.LinAlgError as exc:
             raise ConvergenceError(f"{what} failed: singular matrix. {advice()}") from exc
     seen_convergence = False
@@ -97,9 +93,8 @@ def run_lifelines(
             (ll_exc.ConvergenceWarning, ll_exc.StatisticalWarning, ll_exc.ApproximationWarning),
         ):
             if not seen_convergence:
-                first = _first_line(w.message)
                 warnings.warn(
-                    f"{what} converged poorly: {first} {advice()}",
+                    f"{what} converged poorly. {advice()}",
                     ConvergenceWarning,
                     stacklevel=3,
                 )

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Self
 
 import numpy as np
 import pandas as pd
-from autograd import numpy as anp
 from lifelines import WeibullAFTFitter
-from lifelines.fitters import ParametricRegressionFitter
 
-from epi.exceptions import ModelError
+from epi.exceptions import ConvergenceError, ModelError
 
 from ._base import check_horizon, check_outcome, check_X
 from ._core import rp_log_cumhaz
 from ._cox import check_fitted, warn_beyond_followup
 from ._design import Design, check_spline_params, nonconstant_terms
-from ._lifelines import run_lifelines
+from ._lifelines import convergence_advice, run_lifelines
 
 __all__ = ["FlexibleParametricModel", "WeibullModel"]
 
@@ -98,38 +96,96 @@ class WeibullModel:
         return 1.0 - np.exp(-((h / np.exp(lp)) ** (1.0 / self.scale_)))
 
 
-def _rp_basis(u: Any, knot: float, kmin: float, kmax: float) -> Any:
-    lam = (kmax - knot) / (kmax - kmin)
-    return (
-        anp.maximum(u - knot, 0) ** 3
-        - lam * anp.maximum(u - kmin, 0) ** 3
-        - (1 - lam) * anp.maximum(u - kmax, 0) ** 3
+def _rp_basis(u: np.ndarray, knots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Royston–Parmar spline basis in ``u = log t`` and its derivative in ``u``.
+
+    Columns ``[1, u, v_1(u), …]`` as `rp_log_cumhaz` (one ``v_j`` per interior
+    knot), so ``basis @ gamma`` is ``log H0`` and ``slope @ gamma`` is
+    ``d log H0 / d log t``.
+    """
+    kmin, kmax = float(knots[0]), float(knots[-1])
+    basis = [np.ones_like(u), u]
+    slope = [np.zeros_like(u), np.ones_like(u)]
+    for kj in knots[1:-1]:
+        lam = (kmax - kj) / (kmax - kmin)
+        a, b, c = (np.maximum(u - k, 0.0) for k in (kj, kmin, kmax))
+        basis.append(a**3 - lam * b**3 - (1 - lam) * c**3)
+        slope.append(3 * (a**2 - lam * b**2 - (1 - lam) * c**2))
+    return np.column_stack(basis), np.column_stack(slope)
+
+
+def _fit_royston_parmar(
+    Z: np.ndarray,
+    duration: np.ndarray,
+    event: np.ndarray,
+    knots: np.ndarray,
+    ridge: np.ndarray,
+    what: str,
+    names: list[str],
+    penalizer: float,
+    max_iter: int = 100,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Newton–Raphson for the Royston–Parmar PH log-likelihood; ``(gamma, beta, loglik, iters)``.
+
+    ``log L = Σ_i e_i [η_i + log s'(u_i) - u_i] - Σ_i exp(η_i)`` with
+    ``η = B(u)γ + Zβ``, ``u = log t`` and ``s' = B'(u)γ``. Both terms are
+    concave in ``(γ, β)`` (minus an exponential of a linear form, the log of a
+    linear form), so Newton's method with step halving that keeps
+    ``s'(u_i) > 0`` at the event times converges from any feasible start;
+    lifelines' quasi-Newton fitter stopped with "precision loss" on ordinary
+    data. ``ridge`` is the diagonal of the penalty on ``β``.
+    """
+    u = np.log(duration)
+    B, dB = _rp_basis(u, knots)
+    Bd = dB[event == 1]
+    X = np.hstack([B, Z])
+    k = B.shape[1]
+    P = np.concatenate([np.zeros(k), ridge])
+    theta = np.zeros(X.shape[1])
+    theta[0] = np.log(event.sum() / duration.sum())  # exponential baseline, β = 0
+    theta[1] = 1.0
+
+    def objective(th: np.ndarray) -> float:
+        slope = Bd @ th[:k]
+        if np.any(slope <= 0):
+            return -np.inf
+        eta = X @ th
+        with np.errstate(over="ignore"):
+            ll = eta[event == 1].sum() + np.log(slope).sum() - u[event == 1].sum()
+            ll -= np.exp(eta).sum()
+        return float(ll - 0.5 * (P * th**2).sum()) if np.isfinite(ll) else -np.inf
+
+    value = objective(theta)
+    for iteration in range(1, max_iter + 1):
+        slope = Bd @ theta[:k]
+        h = np.exp(X @ theta)
+        grad = X[event == 1].sum(axis=0) - X.T @ h - P * theta
+        grad[:k] += (Bd / slope[:, None]).sum(axis=0)
+        info = (X * h[:, None]).T @ X + np.diag(P)
+        info[:k, :k] += (Bd / slope[:, None]).T @ (Bd / slope[:, None])
+        try:
+            step = np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError as exc:
+            raise ConvergenceError(
+                f"{what} failed: singular information matrix. "
+                f"{convergence_advice(Z, names, penalizer)}"
+            ) from exc
+        decrement = float(grad @ step)
+        if decrement < 1e-20 * max(1.0, abs(value)) or np.abs(step).max() < 1e-12:
+            return theta[:k], theta[k:], value + 0.5 * float((P * theta**2).sum()), iteration
+        for _ in range(60):
+            trial = theta + step
+            new = objective(trial)
+            if new >= value - 1e-12 * abs(value):
+                break
+            step = step / 2
+        else:
+            break
+        theta, value = trial, new
+    raise ConvergenceError(
+        f"{what} did not converge in {max_iter} Newton steps. "
+        f"{convergence_advice(Z, names, penalizer)}"
     )
-
-
-class _RoystonParmarFitter(ParametricRegressionFitter):
-    """log H(t|x) = γ0 + γ1 log t + Σ_j γ_{j+1} v_j(log t) + x·β (lifelines custom fitter)."""
-
-    def __init__(self, knots: np.ndarray, init: float, **kwargs: Any) -> None:
-        self.knots = np.asarray(knots, dtype=float)
-        self._init = init
-        self._fitted_parameter_names = ["beta_"] + [f"gamma{i}_" for i in range(knots.size)]
-        super().__init__(**kwargs)
-
-    def _create_initial_point(self, Ts: Any, E: Any, entries: Any, weights: Any, Xs: Any) -> Any:
-        start = {"beta_": np.zeros(len(Xs["beta_"].columns)), "gamma0_": np.array([self._init])}
-        start["gamma1_"] = np.array([1.0])
-        for i in range(2, self.knots.size):
-            start[f"gamma{i}_"] = np.array([0.0])
-        return start
-
-    def _cumulative_hazard(self, params: Any, T: Any, Xs: Any) -> Any:
-        u = anp.log(T)
-        s = params["gamma0_"] + params["gamma1_"] * u
-        kmin, kmax = self.knots[0], self.knots[-1]
-        for i in range(2, self.knots.size):
-            s = s + params[f"gamma{i}_"] * _rp_basis(u, self.knots[i - 1], kmin, kmax)
-        return anp.exp(s + anp.dot(Xs["beta_"], params["beta_"]))
 
 
 class FlexibleParametricModel:
@@ -141,8 +197,9 @@ class FlexibleParametricModel:
     ``df - 1`` interior knots at equally spaced centiles of the log event
     times (as Stata's ``stpm2`` and R's ``flexsurvspline(scale="hazard")``).
     ``df = 1`` is the Weibull PH model. Fitted by maximum likelihood with
-    lifelines' custom parametric regression fitter. ``β`` are log hazard
-    ratios; covariates are centred at their training means (``means_``).
+    epi's own Newton–Raphson on the (concave) log-likelihood
+    (`_fit_royston_parmar`). ``β`` are log hazard ratios; covariates are
+    centred at their training means (``means_``).
 
     Parameters
     ----------
@@ -151,7 +208,10 @@ class FlexibleParametricModel:
     splines : dict, optional
         Restricted cubic splines for covariates (as `CoxModel`).
     penalizer : float, default 0
-        lifelines' L2 penalty on all parameters (lifelines convention).
+        Ridge penalty ``λ >= 0`` on the log hazard ratios, as `CoxModel`'s:
+        the fit maximises ``loglik - n λ/2 ||β*||²`` with ``β*`` the
+        coefficients of the standardised covariates (SD with ddof=1); the
+        baseline spline is not penalised.
 
     Attributes
     ----------
@@ -163,6 +223,9 @@ class FlexibleParametricModel:
         Knots on the log-time scale.
     means_ : pandas.Series
     loglik_ : float
+        Unpenalised log-likelihood at the estimate (as R ``flexsurvspline``).
+    n_iter_ : int
+        Newton steps taken.
     """
 
     kind = "flexible_parametric"
@@ -178,6 +241,8 @@ class FlexibleParametricModel:
         """Fit the model (``event == 2`` is censored); return ``self``."""
         if isinstance(self.df, bool) or not isinstance(self.df, int) or not 1 <= self.df <= 6:
             raise ModelError(f"df must be an integer from 1 to 6, got {self.df!r}.")
+        if not np.isscalar(self.penalizer) or not float(self.penalizer) >= 0:
+            raise ModelError(f"penalizer must be a number >= 0, got {self.penalizer!r}.")
         check_X(X)
         duration, event = check_outcome(outcome, X)
         design = Design(check_spline_params(self.splines), []).fit(X)
@@ -194,27 +259,19 @@ class FlexibleParametricModel:
         what = f"flexible parametric model ({int(e.sum())} events, {len(e)} persons)"
         keep = nonconstant_terms(Z, design.terms_, what)
         names = [t for t, k in zip(design.terms_, keep, strict=True) if k]
-        df, safe = _frame(Zc[:, keep], duration, e)
-        df["_one"] = 1.0
-        regressors = {"beta_": safe, **{f"gamma{i}_": ["_one"] for i in range(knots.size)}}
-        init = float(np.log(e.sum() / duration.sum()))
-        fitter = _RoystonParmarFitter(knots, init, penalizer=float(self.penalizer))
-        run_lifelines(
-            lambda: fitter.fit(df, "_T", "_E", regressors=regressors, fit_options={"gtol": 1e-8}),
-            Zc[:, keep],
-            names,
-            float(self.penalizer),
-            what,
+        Zk = Zc[:, keep]
+        ridge = len(e) * float(self.penalizer) * Zk.var(axis=0, ddof=1)
+        gamma, beta, loglik, self.n_iter_ = _fit_royston_parmar(
+            Zk, duration, e, knots, ridge, what, names, float(self.penalizer)
         )
-        p = fitter.params_
         self.design_ = design
         coef = np.zeros(Z.shape[1])
-        coef[keep] = [float(p.loc[("beta_", c)]) for c in safe]
+        coef[keep] = beta
         self.coef_ = pd.Series(coef, index=design.terms_, name="coef")
-        self.gamma_ = np.array([float(p.loc[(f"gamma{i}_", "_one")]) for i in range(knots.size)])
+        self.gamma_ = gamma
         self.time_knots_ = knots
         self.means_ = pd.Series(means, index=design.terms_, name="mean")
-        self.loglik_ = float(fitter.log_likelihood_)
+        self.loglik_ = loglik
         self.max_time_ = float(duration.max())
         return self
 
