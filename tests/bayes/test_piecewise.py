@@ -12,6 +12,7 @@ benchmark design in ``python -m bench.bench_bayes --piecewise``.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -33,6 +34,9 @@ from .conftest import TRUTH, simulate_crossed
 
 GROUPS = ("practice_id", "municipality_code")
 HORIZON = 730.0
+#: Sampling seed of the shared fit. The settings below were checked to pass
+#: every diagnostic at seeds 11-15 (``EPI_SAMPLER_SEED=12 pytest ...``).
+SAMPLER_SEED = int(os.environ.get("EPI_SAMPLER_SEED", "11"))
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +55,11 @@ def pe_fit(large_clusters: tuple) -> BayesPiecewiseExponentialModel:
         tune=1000,
         chains=2,
         cores=1,
-        seed=11,
+        seed=SAMPLER_SEED,
         sampler="pymc",
+        # 0.9 left 4 divergences with PyMC 5.28 / PyTensor 2.38 (none with the
+        # releases before): 0.95 takes smaller steps, with margin across seeds
+        target_accept=0.95,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DiagnosticsWarning)  # the fit must pass every check
