@@ -4,6 +4,9 @@
 Outcome coding: ``event`` 0 censored, 1 event, 2 competing event; ``risk`` is
 the predicted absolute risk of event 1 by ``horizon`` (same time unit as
 ``duration``). Every measure is checked against R in ``tests/validation``.
+
+Also Riley et al.'s minimum sample size for developing a survival prediction
+model (``riley_survival``, as R ``pmsampsize(type = "s")``).
 """
 
 from epi.validation._calibration import (
@@ -27,12 +30,21 @@ from epi.validation._resampling import (
     internal_external_validation,
     temporal_validation,
 )
+from epi.validation._samplesize import (
+    SampleSize,
+    SampleSizeCriterion,
+    expected_shrinkage,
+    riley_survival,
+    rsquared_cs_from_lr,
+)
 
 __all__ = [
     "MEASURES",
     "TREAT_ALL",
     "TREAT_NONE",
     "ResamplingResult",
+    "SampleSize",
+    "SampleSizeCriterion",
     "bootstrap_optimism",
     "brier_score",
     "calibration_curve",
@@ -42,6 +54,7 @@ __all__ = [
     "cross_validate",
     "decision_curve",
     "evaluate_predictions",
+    "expected_shrinkage",
     "harrell_c",
     "internal_external_validation",
     "ipa",
@@ -51,6 +64,8 @@ __all__ = [
     "plot_calibration",
     "plot_decision_curve",
     "read_predictions",
+    "riley_survival",
+    "rsquared_cs_from_lr",
     "temporal_validation",
     "time_dependent_auc",
     "uno_c",

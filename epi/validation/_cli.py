@@ -1,8 +1,9 @@
-"""The ``epi evaluate`` command (wired into ``epi/cli.py``)."""
+"""The ``epi evaluate`` and ``epi samplesize`` commands (wired into ``epi/cli.py``)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,20 @@ import numpy as np
 from epi.exceptions import ValidationInputError
 from epi.validation._checks import as_outcome, as_risk
 from epi.validation._report import read_predictions, write_evaluation
+from epi.validation._samplesize import _riley_survival
+
+#: ``riley_survival`` arguments as ``epi samplesize`` names them (in error messages).
+SAMPLESIZE_OPTIONS = {
+    "parameters": "--parameters",
+    "rsquared_cs": "--rsquared",
+    "rate": "--rate",
+    "timepoint": "--timepoint",
+    "meanfup": "--meanfup",
+    "shrinkage": "--shrinkage",
+    "mmoe": "--mmoe",
+    "n_available": "--n-available",
+    "events_available": "--events-available",
+}
 
 DEFAULT_THRESHOLDS = "0.01:0.50:0.01"
 
@@ -97,8 +112,76 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _samplesize(args: argparse.Namespace) -> int:
+    result = _riley_survival(
+        parameters=args.parameters,
+        rsquared_cs=args.rsquared,
+        c_statistic=None,
+        rate=args.rate,
+        timepoint=args.timepoint,
+        meanfup=args.meanfup,
+        shrinkage=args.shrinkage,
+        mmoe=args.mmoe,
+        n_available=args.n_available,
+        events_available=args.events_available,
+        names=SAMPLESIZE_OPTIONS,
+    )
+    if args.json is not None:
+        from epi.io import atomic_write_json
+
+        atomic_write_json(args.json, result.to_dict())
+        print(f"epi samplesize: wrote {args.json}", file=sys.stderr)
+    print(result.summary())
+    return 0
+
+
+def _add_samplesize(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "samplesize",
+        help="Riley et al. minimum sample size for a survival prediction model (pmsampsize)",
+        description=(
+            "Minimum number of persons and events to develop a survival (Cox) prediction "
+            "model with --parameters candidate predictor parameters, by the three criteria of "
+            'Riley et al. (BMJ 2020; Stat Med 2019) as R pmsampsize(type = "s") computes '
+            "them: global shrinkage >= --shrinkage, optimism <= 0.05 in Nagelkerke R², and "
+            "the overall risk by --timepoint within +/- --mmoe. --rate, --timepoint and "
+            "--meanfup share one time unit."
+        ),
+    )
+    p.add_argument(
+        "--parameters", required=True, type=int, metavar="P", help="candidate parameters"
+    )
+    p.add_argument(
+        "--rsquared",
+        required=True,
+        type=float,
+        metavar="R2",
+        help="anticipated (optimism-adjusted) Cox-Snell R² of the new model",
+    )
+    p.add_argument(
+        "--rate", required=True, type=float, help="overall event rate per person per time unit"
+    )
+    p.add_argument("--timepoint", required=True, type=float, metavar="T", help="time of interest")
+    p.add_argument(
+        "--meanfup", required=True, type=float, metavar="F", help="mean follow-up per person"
+    )
+    p.add_argument(
+        "--shrinkage", type=float, default=0.9, metavar="S", help="target shrinkage (default 0.9)"
+    )
+    p.add_argument(
+        "--mmoe",
+        type=float,
+        default=0.05,
+        help="margin of error of the overall risk by the timepoint (default 0.05)",
+    )
+    p.add_argument("--n-available", type=int, default=None, metavar="N", help="persons at hand")
+    p.add_argument("--events-available", type=int, default=None, metavar="E", help="events at hand")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write JSON here")
+    p.set_defaults(func=_samplesize)
+
+
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``evaluate`` to the ``epi`` command line.
+    """Add ``evaluate`` and ``samplesize`` to the ``epi`` command line.
 
     Parameters
     ----------
@@ -153,3 +236,4 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=_evaluate)
+    _add_samplesize(subparsers)
