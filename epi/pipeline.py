@@ -347,7 +347,12 @@ def _stage_notes(
                   AND n.time >= c.index_date - INTERVAL {int(spec.lookback_days)} DAY"""
         ).df()
         con.unregister("cohort_index")
-        mentions = extract_mentions(notes, pack=spec.pack, n_jobs=os.cpu_count() or 1)
+        mentions = extract_mentions(
+            notes,
+            pack=spec.pack,
+            n_jobs=os.cpu_count() or 1,
+            max_failure_share=spec.max_failure_share,
+        )
         variables = note_variables(mentions, index, spec.lookback_days, spec.concepts or None)
         latest = notes.groupby("person_id")["time"].max().reindex(index.index)
         features.add_set("notes", variables, latest_time=latest, sector="notes")

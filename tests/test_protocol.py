@@ -195,3 +195,16 @@ def test_bad_models_fail_at_check(tmp_path: Path, models: str, message: str) -> 
     path = _write(tmp_path, BASE + f"models: {models}\n")
     with pytest.raises(ProtocolError, match=message):
         check_models(load_protocol(path), path)
+
+
+def test_notes_max_failure_share_is_a_share(tmp_path: Path) -> None:
+    assert load_protocol(_write(tmp_path, BASE + "notes: {}\n")).notes.max_failure_share == 0.001
+    path = _write(tmp_path, BASE + "notes: {max_failure_share: 0.01}\n")
+    assert load_protocol(path).notes.max_failure_share == 0.01
+    path = _write(tmp_path, BASE + "notes: {max_failure_share: 2}\n")
+    with pytest.raises(
+        ProtocolError,
+        match=r"study.yaml:9: 'notes.max_failure_share': Input should be less than or equal "
+        r"to 1 \(got 2\)",
+    ):
+        load_protocol(path)

@@ -11,7 +11,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from epi.nlp._rules import Pack, Target
+from epi.nlp._rules import Pack, Target, tag_failure
 
 __all__ = ["Mention", "SentenceTokens", "annotate", "find_sections"]
 
@@ -127,71 +127,84 @@ def annotate(pack: Pack, text: str, sentences: list[SentenceTokens]) -> list[Men
     decides. Pseudo-triggers ("ikke kun") are matched like modifiers and then
     dropped, so the words inside them trigger nothing. A section's ``sets``
     apply to every mention in it.
+
+    An exception raised here is re-raised tagged with the rule or stage at
+    work (:func:`epi.nlp._rules.tag_failure`), so a failed note can be
+    reported by rule without its text.
     """
-    sec_starts, sec_names = find_sections(pack, text)
-    cm = pack.concept_matcher
-    xm = pack.context_matcher
-    out: list[Mention] = []
-    for sent in sentences:
-        lowers = [x.lower() for x in sent.texts]
-        lemmas = [x if x.islower() else x.lower() for x in sent.lemmas]
-        targets = cm.match(lemmas, lowers, sent.texts, use_fuzzy=True)
-        if not targets:
-            continue
-        mods = xm.match(lemmas, lowers, sent.texts, use_fuzzy=False)
-        # drop modifier triggers that overlap a concept (e.g. "ingen" inside a
-        # concept literal) and pseudo-triggers
-        tspans = [(s, e) for s, e, _, _ in targets]
-        mods = [
-            m
-            for m in mods
-            if m[2].direction != "pseudo" and not any(s < m[1] and m[0] < e for s, e in tspans)
-        ]
-        terms = [m for m in mods if m[2].direction == "terminate"]
-        n = len(lemmas)
-        heads = sent.heads
-        for ts, te, target, value in targets:
-            if target.type == "exclude":
+    # the stage (or rule) at work, named on an exception; never note text
+    where = "sections"
+    try:
+        sec_starts, sec_names = find_sections(pack, text)
+        cm = pack.concept_matcher
+        xm = pack.context_matcher
+        out: list[Mention] = []
+        for sent in sentences:
+            lowers = [x.lower() for x in sent.texts]
+            lemmas = [x if x.islower() else x.lower() for x in sent.lemmas]
+            where = "concept matching"
+            targets = cm.match(lemmas, lowers, sent.texts, use_fuzzy=True)
+            if not targets:
                 continue
-            start_char = sent.starts[ts]
-            m = Mention(
-                start=start_char,
-                end=sent.ends[te - 1],
-                concept=target.name,
-                type=target.type,
-                section=_section_at(sec_starts, sec_names, start_char),
-                value=_norm_value(value),
-            )
-            for ms, me, mod, _ in mods:
-                if mod.direction == "terminate" or not _applies(mod, target.type):
+            where = "context matching"
+            mods = xm.match(lemmas, lowers, sent.texts, use_fuzzy=False)
+            # drop modifier triggers that overlap a concept (e.g. "ingen" inside a
+            # concept literal) and pseudo-triggers
+            tspans = [(s, e) for s, e, _, _ in targets]
+            mods = [
+                m
+                for m in mods
+                if m[2].direction != "pseudo" and not any(s < m[1] and m[0] < e for s, e in tspans)
+            ]
+            terms = [m for m in mods if m[2].direction == "terminate"]
+            n = len(lemmas)
+            heads = sent.heads
+            for ts, te, target, value in targets:
+                if target.type == "exclude":
                     continue
-                hit = False
-                if mod.direction in ("forward", "bidirectional") and ts >= me:
-                    stop = min(n, me + mod.max_scope)
-                    for t in terms:
-                        if me <= t[0] < stop:
-                            stop = t[0]
-                    hit = ts < stop
-                if not hit and mod.direction in ("backward", "bidirectional") and te <= ms:
-                    stop = max(0, ms - mod.max_scope)
-                    for t in terms:
-                        if te <= t[1] <= ms and t[1] > stop:
-                            stop = t[1]
-                    hit = te > stop
-                if hit and heads is not None:
-                    gov = heads[ms] if heads[ms] != -1 else ms
-                    hit = _in_subtree(heads, ts, gov) or _in_subtree(heads, gov, ts)
-                if hit:
-                    _set(m, mod.name)
-            sets = pack.section_sets.get(m.section)
-            if sets is not None:
-                if sets.experiencer is not None and m.experiencer == "patient":
-                    m.experiencer = sets.experiencer
-                if sets.historical:
-                    m.historical = True
-                if sets.hypothetical:
-                    m.hypothetical = True
-            out.append(m)
+                where = target.rule or f"concept:{target.name}"
+                start_char = sent.starts[ts]
+                m = Mention(
+                    start=start_char,
+                    end=sent.ends[te - 1],
+                    concept=target.name,
+                    type=target.type,
+                    section=_section_at(sec_starts, sec_names, start_char),
+                    value=_norm_value(value),
+                )
+                for ms, me, mod, _ in mods:
+                    if mod.direction == "terminate" or not _applies(mod, target.type):
+                        continue
+                    hit = False
+                    if mod.direction in ("forward", "bidirectional") and ts >= me:
+                        stop = min(n, me + mod.max_scope)
+                        for t in terms:
+                            if me <= t[0] < stop:
+                                stop = t[0]
+                        hit = ts < stop
+                    if not hit and mod.direction in ("backward", "bidirectional") and te <= ms:
+                        stop = max(0, ms - mod.max_scope)
+                        for t in terms:
+                            if te <= t[1] <= ms and t[1] > stop:
+                                stop = t[1]
+                        hit = te > stop
+                    if hit and heads is not None:
+                        gov = heads[ms] if heads[ms] != -1 else ms
+                        hit = _in_subtree(heads, ts, gov) or _in_subtree(heads, gov, ts)
+                    if hit:
+                        _set(m, mod.name)
+                sets = pack.section_sets.get(m.section)
+                if sets is not None:
+                    if sets.experiencer is not None and m.experiencer == "patient":
+                        m.experiencer = sets.experiencer
+                    if sets.historical:
+                        m.historical = True
+                    if sets.hypothetical:
+                        m.hypothetical = True
+                out.append(m)
+    except Exception as exc:
+        tag_failure(exc, where)
+        raise
     return out
 
 

@@ -1,25 +1,36 @@
 """Notes in, mention table and per-person note variables out.
 
-Bad notes never stop a run: each is counted under a reason in the summary
-(``mentions.attrs["nlp_summary"]``) and skipped. Note text is never logged.
+Bad notes (missing, empty, undecodable, too long, another language) never stop
+a run: each is counted under a reason in the summary
+(``mentions.attrs["nlp_summary"]``) and skipped. A note whose processing
+raises (a broken rule, a bug) is counted under ``failed`` and named (note id,
+rule or stage, exception type) while such notes stay within a small share;
+above it the run stops with an :class:`~epi.exceptions.NLPError`, since a rule
+that fails on every note would otherwise give a notes feature set of zeros.
+Note text is never logged nor put in a message.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import math
 import multiprocessing as mp
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from epi.exceptions import NLPError
-from epi.nlp._rules import load_pack
+from epi.nlp._rules import failure_rule, load_pack
 
 __all__ = [
     "MENTION_COLUMNS",
@@ -54,6 +65,15 @@ SKIP_REASONS = ("missing", "empty", "invalid_utf8", "too_long", "other_language"
 
 MAX_CHARS = 2_000_000  # notes longer than this are skipped ("too_long")
 LONG_CHARS = 100_000  # notes longer than this are processed and counted as "long"
+MAX_LISTED_FAILURES = 5  # failed notes named in the summary (note id, rule, error)
+
+_LOG = logging.getLogger("epi.nlp")
+
+# A note whose processing raised, as a worker sends it back: row position,
+# rule or stage, exception type name, code location ("_rules.py:312").
+# Plain strings only: never the exception's message, which may quote the note.
+_Failure = tuple[int, str, str, str]
+_ChunkResult = tuple[pd.DataFrame, Counter[str], int, list[_Failure]]
 
 
 def _clean_text(value: Any) -> tuple[str | None, str | None]:
@@ -90,10 +110,12 @@ def _foreign(text: str, markers: frozenset[str], foreign: frozenset[str]) -> boo
     return other >= 3 and other > 2 * own
 
 
-def _run_chunk(
-    args: tuple[str, list[tuple[int, Any]]],
-) -> tuple[pd.DataFrame, Counter[str], int]:
-    """Process notes (row position, text) with one pipeline; returns rows, skips, long count."""
+def _run_chunk(args: tuple[str, list[tuple[int, Any]]]) -> _ChunkResult:
+    """Process notes (row position, text) with one pipeline.
+
+    Returns the mention rows, skip counts, the number of long notes and the
+    first :data:`MAX_LISTED_FAILURES` failed notes of the chunk.
+    """
     from epi.nlp._pipeline import build_pipeline
 
     pack_name, items = args
@@ -103,6 +125,7 @@ def _run_chunk(
     nlp = build_pipeline(pack_name)
     rows: list[tuple[Any, ...]] = []
     skipped: Counter[str] = Counter()
+    failures: list[_Failure] = []
     # Stanza documents are webs of reference cycles; with the cyclic GC on,
     # every automatic collection rescans all live objects, which makes a long
     # note quadratic. Collect the young generation ourselves, by text volume.
@@ -111,7 +134,7 @@ def _run_chunk(
     since_collect = 0
     try:
         for pos, raw in items:
-            since_collect += _one_note(nlp, pos, raw, markers, foreign, rows, skipped)
+            since_collect += _one_note(nlp, pos, raw, markers, foreign, rows, skipped, failures)
             if since_collect > 5_000_000:
                 gc.collect(0)
                 since_collect = 0
@@ -120,7 +143,7 @@ def _run_chunk(
         if gc_was_enabled:
             gc.enable()
     n_long = skipped.pop("_long", 0)
-    return _rows_frame(rows), skipped, n_long
+    return _rows_frame(rows), skipped, n_long, failures
 
 
 # per-mention fields the matcher produces: the mention columns after the note's own
@@ -150,8 +173,14 @@ def _one_note(
     foreign: frozenset[str],
     rows: list[tuple[Any, ...]],
     skipped: Counter[str],
+    failures: list[_Failure],
 ) -> int:
-    """Process one note into ``rows``; returns the number of characters processed."""
+    """Process one note into ``rows``; returns the number of characters processed.
+
+    A note whose processing raises is counted under ``failed`` and, while
+    ``failures`` holds fewer than :data:`MAX_LISTED_FAILURES`, recorded there
+    by rule or stage, exception type and code location (never the text).
+    """
     from stanza.models.common import doc as sdoc
 
     from epi.nlp._pipeline import dispose
@@ -169,8 +198,10 @@ def _one_note(
         doc = nlp(sdoc.Document([], text=text))
         mentions = doc.epi_mentions
         dispose(doc)
-    except Exception:  # one bad note never stops a run; counted, text not logged
+    except Exception as exc:  # counted and named here; the caller applies the threshold
         skipped["failed"] += 1
+        if len(failures) < MAX_LISTED_FAILURES:
+            failures.append(_failure(pos, exc))
         return len(text)
     for m in mentions:
         rows.append(
@@ -189,6 +220,111 @@ def _one_note(
             )
         )
     return len(text)
+
+
+def _failure(pos: int, exc: BaseException) -> _Failure:
+    """What is kept of a note's failure: position, rule or stage, exception type, location.
+
+    A function of its own so that no frame of the note's processing holds the
+    traceback (which would keep the note's text and document alive in a cycle).
+    """
+    tb = exc.__traceback__
+    return pos, _failed_at(tb, exc), type(exc).__name__, _code_location(tb)
+
+
+def _failed_at(tb: TracebackType | None, exc: BaseException) -> str:
+    """The rule or stage that raised ``exc``: its tag, else the Stanza processor, else the pipeline.
+
+    The rule engine tags its exceptions (``concept:<name>``, ``context:...``,
+    ``concept matching`` ...; see :func:`epi.nlp._rules.tag_failure`). An
+    untagged one is named by the processor Stanza was running, read from
+    ``Pipeline.process``'s frame (``processor:tokenize``, ``processor:depparse``).
+    """
+    rule = failure_rule(exc)
+    if rule is not None:
+        return rule
+    processor = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if (
+            frame.f_code.co_name == "process"
+            and frame.f_globals.get("__name__") == "stanza.pipeline.core"
+        ):
+            name = frame.f_locals.get("processor_name")
+            if isinstance(name, str):
+                processor = name
+        tb = tb.tb_next
+    return f"processor:{processor}" if processor else "pipeline"
+
+
+def _code_location(tb: TracebackType | None) -> str:
+    """File name and line of the innermost frame of a traceback (``"_rules.py:312"``)."""
+    if tb is None:
+        return "unknown location"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage with up to three significant digits (0.001 -> ``"0.1"``)."""
+    return f"{share * 100:.3g}"
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value (note ids go into JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _failure_error(
+    failed: int, n_notes: int, done: int, max_failure_share: float, first: _Failure, note_id: Any
+) -> NLPError:
+    """The error that stops a run whose notes fail above ``max_failure_share``."""
+    if done < n_notes:
+        head = (
+            f"NLP failed on {failed:,} of the first {done:,} of {n_notes:,} notes, already "
+            f"{_pct(failed / n_notes)} % of all notes, above the allowed share "
+            f"{_pct(max_failure_share)} % (the protocol's notes.max_failure_share); "
+            "the run stopped there"
+        )
+    else:
+        head = (
+            f"NLP failed on {failed:,} of {n_notes:,} notes ({_pct(failed / n_notes)} %, above "
+            f"the protocol's notes.max_failure_share {_pct(max_failure_share)} %)"
+        )
+    _, rule, error, where = first
+    return NLPError(
+        f"{head}; first failure: note {note_id!r}, rule {rule!r} ({error} at {where}; "
+        "its message is not shown, as it may quote the note). Fix the rule pack (or the "
+        "stage named) or raise notes.max_failure_share."
+    )
+
+
+def _chunk_results(
+    pack: str, chunks: list[list[tuple[int, Any]]], n_jobs: int
+) -> Iterator[_ChunkResult]:
+    """Results of :func:`_run_chunk`, in chunk order; closing it cancels chunks not yet started."""
+    if n_jobs == 1 or len(chunks) <= 1:
+        for c in chunks:
+            yield _run_chunk((pack, c))
+        return
+    # fork is fastest; from Python 3.12 it warns when the parent has
+    # threads (torch starts some), so use forkserver there
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and sys.version_info < (3, 12):
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    with ProcessPoolExecutor(
+        max_workers=min(n_jobs, len(chunks)), mp_context=mp.get_context(method)
+    ) as ex:
+        futures = [ex.submit(_run_chunk, (pack, c)) for c in chunks]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _check_notes(notes: pd.DataFrame) -> None:
@@ -210,7 +346,11 @@ def _check_notes(notes: pd.DataFrame) -> None:
 
 
 def extract_mentions(
-    notes: pd.DataFrame, pack: str = "da", n_jobs: int = 1, chunk_size: int = 2000
+    notes: pd.DataFrame,
+    pack: str = "da",
+    n_jobs: int = 1,
+    chunk_size: int = 2000,
+    max_failure_share: float = 0.001,
 ) -> pd.DataFrame:
     """Find concept mentions and their context in clinical notes.
 
@@ -225,6 +365,10 @@ def extract_mentions(
         Worker processes (1 = in this process; -1 = all cores).
     chunk_size : int
         Notes per task sent to a worker.
+    max_failure_share : float
+        Share of notes (0 to 1) whose processing may raise before the run
+        stops (the protocol's ``notes.max_failure_share``). Checked after
+        each chunk, so a rule that fails on every note stops the run early.
 
     Returns
     -------
@@ -233,17 +377,24 @@ def extract_mentions(
         are character offsets into the note; ``value`` is the measured value
         as text with a decimal point, e.g. ``"35"``, ``"145/90"``, or None).
         ``attrs["nlp_summary"]`` holds ``notes``, ``processed``,
-        ``skipped`` (count per reason in :data:`SKIP_REASONS`), ``long`` and
-        ``pack``.
+        ``skipped`` (count per reason in :data:`SKIP_REASONS`), ``long``,
+        ``pack`` and ``failures``: the first :data:`MAX_LISTED_FAILURES`
+        notes whose processing raised, each ``{note_id, rule, error}``
+        (``rule`` names the rule or stage, ``error`` the exception type).
 
     Raises
     ------
     NLPError
-        When the table lacks a column or has duplicated note ids.
+        When the table lacks a column or has duplicated note ids, or when
+        more than ``max_failure_share`` of the notes fail; the message names
+        the count, the share, the first failed note's id, the rule and the
+        exception type, never note text.
     RuleError
         When the pack is invalid.
     """
     _check_notes(notes)
+    if not 0 <= max_failure_share <= 1:
+        raise NLPError(f"max_failure_share must be between 0 and 1, got {max_failure_share!r}")
     load_pack(pack)  # fail early, in this process, on a bad pack
     texts = notes["text"].tolist()
     items = list(enumerate(texts))
@@ -252,26 +403,43 @@ def extract_mentions(
     if n_jobs < 1:
         raise NLPError(f"n_jobs must be >= 1 or -1, got {n_jobs}")
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    results: list[tuple[pd.DataFrame, Counter[str], int]]
-    if n_jobs == 1 or len(chunks) <= 1:
-        results = [_run_chunk((pack, c)) for c in chunks]
-    else:
-        # fork is fastest; from Python 3.12 it warns when the parent has
-        # threads (torch starts some), so use forkserver there
-        methods = mp.get_all_start_methods()
-        if "fork" in methods and sys.version_info < (3, 12):
-            method = "fork"
-        else:
-            method = "forkserver" if "forkserver" in methods else "spawn"
-        with ProcessPoolExecutor(
-            max_workers=min(n_jobs, len(chunks)), mp_context=mp.get_context(method)
-        ) as ex:
-            results = list(ex.map(_run_chunk, [(pack, c) for c in chunks]))
+    n_notes = len(notes)
+    results: list[_ChunkResult] = []
     skipped: Counter[str] = Counter()
-    n_long = 0
-    for res in results:
-        skipped.update(res[1])
-        n_long += res[2]
+    failures: list[_Failure] = []
+    n_long = done = 0
+    with closing(_chunk_results(pack, chunks, n_jobs)) as stream:
+        for chunk, res in zip(chunks, stream, strict=False):
+            results.append(res)
+            skipped.update(res[1])
+            n_long += res[2]
+            failures.extend(res[3])
+            done += len(chunk)
+            if skipped["failed"] / n_notes > max_failure_share:
+                break  # already above the share of all notes: stop, skip the rest
+    n_failed = skipped["failed"]
+    ids = notes["note_id"]
+    if n_failed and n_failed / n_notes > max_failure_share:
+        raise _failure_error(
+            n_failed,
+            n_notes,
+            done,
+            max_failure_share,
+            failures[0],
+            _plain(ids.iloc[failures[0][0]]),
+        )
+    if n_failed:
+        _LOG.warning(
+            "NLP failed on %s of %s notes (%s %%, within notes.max_failure_share %s %%); "
+            "counted under skipped.failed; first failure: note %r, rule %r (%s)",
+            f"{n_failed:,}",
+            f"{n_notes:,}",
+            _pct(n_failed / n_notes),
+            _pct(max_failure_share),
+            _plain(ids.iloc[failures[0][0]]),
+            failures[0][1],
+            failures[0][2],
+        )
     frame = (
         pd.concat([res[0] for res in results], ignore_index=True) if results else _rows_frame([])
     )
@@ -296,6 +464,10 @@ def extract_mentions(
         "processed": len(notes) - n_skipped,
         "skipped": {r: int(skipped.get(r, 0)) for r in SKIP_REASONS},
         "long": n_long,
+        "failures": [
+            {"note_id": _plain(ids.iloc[pos]), "rule": rule, "error": error}
+            for pos, rule, error, _ in failures[:MAX_LISTED_FAILURES]
+        ],
     }
     return out
 

@@ -33,7 +33,9 @@ __all__ = [
     "Pack",
     "SectionRule",
     "TokenSpec",
+    "failure_rule",
     "load_pack",
+    "tag_failure",
 ]
 
 #: ConText categories a modifier can assign.
@@ -161,6 +163,46 @@ class SectionsFile(_Closed):
 
 
 # ---------------------------------------------------------------------------
+# which rule failed
+
+_FAILURE_ATTR = "epi_rule"
+
+
+def tag_failure(exc: BaseException, where: str) -> None:
+    """Record on an exception which rule or stage raised it.
+
+    The innermost tag wins: a rule tags first, and the stages around it
+    leave that tag alone. The tag never holds note text.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception being re-raised.
+    where : str
+        The rule (``"concept:dyspnoea"``, ``"context:negated (context.yaml
+        entry 3)"``) or stage (``"concept matching"``, ``"sections"``).
+    """
+    if getattr(exc, _FAILURE_ATTR, None) is None:
+        setattr(exc, _FAILURE_ATTR, where)
+
+
+def failure_rule(exc: BaseException) -> str | None:
+    """The rule or stage :func:`tag_failure` recorded on ``exc``, or None.
+
+    Parameters
+    ----------
+    exc : BaseException
+        An exception raised while processing a note.
+
+    Returns
+    -------
+    str or None
+    """
+    where = getattr(exc, _FAILURE_ATTR, None)
+    return where if isinstance(where, str) else None
+
+
+# ---------------------------------------------------------------------------
 # compiled form
 
 
@@ -193,6 +235,7 @@ class Target:
     allowed: frozenset[str] | None = None
     excluded: frozenset[str] | None = None
     fuzzy: bool = False
+    rule: str = ""  # the rule, as failures name it: "concept:<name>", "context:<category> (...)"
 
 
 @dataclass
@@ -279,12 +322,20 @@ class Matcher:
                     cands = cands + self.pattern_first.get(low, [])
                 for idx in cands:
                     toks, target = self.patterns[idx]
-                    got = _match_pattern(toks, lemmas, lowers, texts, i)
+                    try:
+                        got = _match_pattern(toks, lemmas, lowers, texts, i)
+                    except Exception as exc:
+                        tag_failure(exc, target.rule or target.name)
+                        raise
                     if got is not None and (best is None or got[0] > best[1]):
                         best = (i, got[0], target, got[1])
             for idx in pattern_any:
                 toks, target = self.patterns[idx]
-                got = _match_pattern(toks, lemmas, lowers, texts, i)
+                try:
+                    got = _match_pattern(toks, lemmas, lowers, texts, i)
+                except Exception as exc:
+                    tag_failure(exc, target.rule or target.name)
+                    raise
                 if got is not None and (best is None or got[0] > best[1]):
                     best = (i, got[0], target, got[1])
             if best is None and len(low) > 4 and low[-3:] in suffix3 and low.isalpha():
@@ -488,7 +539,7 @@ def _load_pack_cached(path: str) -> Pack:
 
     cm = Matcher(known_words=frozenset(lem.lexicon))
     for rule in concepts.concepts:
-        target = Target(rule.concept, rule.type, fuzzy=rule.fuzzy)
+        target = Target(rule.concept, rule.type, fuzzy=rule.fuzzy, rule=f"concept:{rule.concept}")
         if rule.pattern is not None:
             cm.add_pattern(tuple(_compile_tok(t, lem) for t in rule.pattern), target)
         for lit in rule.literals:
@@ -503,7 +554,7 @@ def _load_pack_cached(path: str) -> Pack:
                 cm.add_literal(lower_seq, target, rule.compound)
 
     xm = Matcher()
-    for rule in context.context:
+    for number, rule in enumerate(context.context, start=1):
         target = Target(
             rule.category,
             "",
@@ -511,6 +562,7 @@ def _load_pack_cached(path: str) -> Pack:
             max_scope=rule.max_scope or meta.default_scope,
             allowed=frozenset(rule.allowed_types) if rule.allowed_types else None,
             excluded=frozenset(rule.excluded_types) if rule.excluded_types else None,
+            rule=f"context:{rule.category} (context.yaml entry {number})",
         )
         if rule.pattern is not None:
             xm.add_pattern(tuple(_compile_tok(t, lem) for t in rule.pattern), target)

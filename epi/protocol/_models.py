@@ -307,6 +307,10 @@ class NotesSpec(_Section):
     pack: str = "da"
     lookback_days: Annotated[int, Field(gt=0)] = 365
     concepts: list[str] = Field(default_factory=list)
+    # share of notes whose processing may raise (a broken rule, a bug) before
+    # the run stops with an error naming the rule and a note; below it the
+    # failures are counted and reported in results/nlp.json
+    max_failure_share: Annotated[float, Field(ge=0, le=1)] = 0.001
 
 
 class MissingDataSpec(_Section):

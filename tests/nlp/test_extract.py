@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pandas as pd
 import pytest
 
+import epi.nlp._engine
+import epi.nlp._extract
+import epi.nlp._pipeline
 from epi.exceptions import NLPError
-from epi.nlp import MENTION_COLUMNS, extract_mentions, note_variables
+from epi.nlp import MENTION_COLUMNS, extract_mentions, load_pack, note_variables
 
 
 def _notes(texts: list[object], times: list[str] | None = None) -> pd.DataFrame:
@@ -148,3 +157,154 @@ def test_no_notes_gives_empty_typed_table() -> None:
     assert len(m) == 0
     assert m["negated"].dtype == bool
     assert m.attrs["nlp_summary"]["notes"] == 0
+
+
+# --- notes whose processing raises: counted and named below a share, fatal above
+
+
+class _BrokenRegex:
+    """A rule's value regex that raises on one value, quoting it as real bugs do."""
+
+    def __init__(self, regex: re.Pattern[str], bad: str) -> None:
+        self.regex, self.bad = regex, bad
+
+    def fullmatch(self, text: str) -> Any:
+        if text == self.bad:
+            raise ValueError(f"unreadable weight {text!r}")
+        return self.regex.fullmatch(text)
+
+
+@contextmanager
+def _broken_weight_rule(bad: str = "473") -> Iterator[None]:
+    """Make the ``weight`` concept's pattern raise on notes with the value ``bad``."""
+    matcher = load_pack("da").concept_matcher  # the pack the cached pipeline uses
+    saved = matcher.patterns
+    matcher.patterns = [
+        (
+            tuple(
+                dataclasses.replace(t, regex=_BrokenRegex(t.regex, bad)) if t.regex else t
+                for t in toks
+            )
+            if target.name == "weight"
+            else toks,
+            target,
+        )
+        for toks, target in saved
+    ]
+    try:
+        yield
+    finally:
+        matcher.patterns = saved
+
+
+_REAL_RUN_CHUNK = epi.nlp._extract._run_chunk
+
+
+def _run_chunk_with_broken_rule(args: Any) -> Any:
+    """``_run_chunk`` with the broken weight rule, in whatever process runs it."""
+    with _broken_weight_rule():
+        return _REAL_RUN_CHUNK(args)
+
+
+BAD_NOTE = "Vægt 473 kg. Pårørende: Kragelund."  # the rule fails here
+GOOD_NOTE = "Vægt 80 kg. Pt. har åndenød."
+
+
+def _many(n: int, bad: set[int]) -> pd.DataFrame:
+    return _notes([BAD_NOTE if i in bad else GOOD_NOTE for i in range(n)])
+
+
+def test_rule_failing_on_every_note_stops_the_run_naming_rule_and_note() -> None:
+    with _broken_weight_rule(), pytest.raises(NLPError) as info:
+        extract_mentions(_notes([BAD_NOTE] * 3))
+    message = str(info.value)
+    assert message.startswith(
+        "NLP failed on 3 of 3 notes (100 %, above the protocol's notes.max_failure_share 0.1 %); "
+        "first failure: note 'n0', rule 'concept:weight' (ValueError at test_extract.py:"
+    )
+    assert "Fix the rule pack" in message
+    for text in ("Kragelund", "473", "unreadable", "Vægt"):  # nothing of the note or its error
+        assert text not in message
+
+
+def test_failing_rule_stops_after_the_first_chunk_over_the_share() -> None:
+    with _broken_weight_rule(), pytest.raises(NLPError) as info:
+        extract_mentions(_notes([BAD_NOTE] * 6), chunk_size=2)
+    assert str(info.value).startswith(
+        "NLP failed on 2 of the first 2 of 6 notes, already 33.3 % of all notes, above the "
+        "allowed share 0.1 % (the protocol's notes.max_failure_share); the run stopped there; "
+        "first failure: note 'n0', rule 'concept:weight'"
+    )
+
+
+def test_one_failed_note_in_2000_is_counted_and_named() -> None:
+    with _broken_weight_rule():
+        m = extract_mentions(_many(2000, {1234}))
+    summary = m.attrs["nlp_summary"]
+    assert summary["skipped"]["failed"] == 1
+    assert summary["processed"] == 1999
+    assert summary["failures"] == [
+        {"note_id": "n1234", "rule": "concept:weight", "error": "ValueError"}
+    ]
+    assert "n1234" not in set(m["note_id"])
+    assert (m["concept"] == "weight").sum() == 1999
+
+
+def test_one_failed_note_in_2000_is_fatal_at_share_zero() -> None:
+    with (
+        _broken_weight_rule(),
+        pytest.raises(
+            NLPError,
+            match=r"NLP failed on 1 of 2,000 notes \(0\.05 %, above the protocol's "
+            r"notes\.max_failure_share 0 %\); first failure: note 'n1234', rule 'concept:weight'",
+        ),
+    ):
+        extract_mentions(_many(2000, {1234}), max_failure_share=0)
+
+
+def test_parallel_keeps_the_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the broken rule is set up inside each worker, whatever the start method
+    monkeypatch.setattr(epi.nlp._extract, "_run_chunk", _run_chunk_with_broken_rule)
+    notes = _many(2000, {20, 1500, 1501})
+    m = extract_mentions(notes, n_jobs=2, chunk_size=500, max_failure_share=0.01)
+    summary = m.attrs["nlp_summary"]
+    assert summary["skipped"]["failed"] == 3
+    assert [f["note_id"] for f in summary["failures"]] == ["n20", "n1500", "n1501"]
+    assert {f["rule"] for f in summary["failures"]} == {"concept:weight"}
+    with pytest.raises(NLPError, match=r"NLP failed on 3 of 2,000 notes .* note 'n20', rule "):
+        extract_mentions(notes, n_jobs=2, chunk_size=500, max_failure_share=0.001)
+
+
+def test_failures_listed_are_at_most_five() -> None:
+    with _broken_weight_rule():
+        m = extract_mentions(_many(20, set(range(0, 20, 2))), max_failure_share=0.5)
+    summary = m.attrs["nlp_summary"]
+    assert summary["skipped"]["failed"] == 10
+    assert [f["note_id"] for f in summary["failures"]] == ["n0", "n2", "n4", "n6", "n8"]
+
+
+def _raise(*args: object, **kwargs: object) -> None:
+    raise KeyError("Kragelund")
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "where"),
+    [
+        (epi.nlp._engine, "find_sections", "sections"),
+        (epi.nlp._pipeline, "split_sentences", "processor:tokenize"),
+        (epi.nlp._pipeline, "annotate", "processor:noterules"),
+    ],
+    ids=["rule engine stage", "tokenizer", "rules processor"],
+)
+def test_failure_without_a_rule_names_the_stage(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str, where: str
+) -> None:
+    monkeypatch.setattr(module, name, _raise)
+    with pytest.raises(NLPError, match=rf"rule '{re.escape(where)}' \(KeyError at ") as info:
+        extract_mentions(_notes([BAD_NOTE]))
+    assert "Kragelund" not in str(info.value)
+
+
+def test_max_failure_share_must_be_a_share() -> None:
+    with pytest.raises(NLPError, match=r"max_failure_share must be between 0 and 1, got 1\.5"):
+        extract_mentions(_notes(["Vægt 80 kg."]), max_failure_share=1.5)
