@@ -29,10 +29,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from epi.analysis import ArmModel
-from epi.comparison import compare_arms
 from epi.models import make_model
 from epi.protocol import ComparisonSpec, load_protocol
+from epi.study import ArmModel, comparison_settings
+from epi.validation.comparison import compare_arms
 
 HORIZON = 1826.0
 TARGET_S = 180.0
@@ -89,7 +89,8 @@ def one_run(n: int, bootstrap: int, n_jobs: int) -> dict:
         )
     apparent_s = time.perf_counter() - start
     start = time.perf_counter()
-    res = compare_arms(fits, outcome, X, protocol, {(a, "cox"): factory for a in X}, n_jobs=n_jobs)
+    factories = {(a, "cox"): factory for a in X}
+    res = compare_arms(fits, outcome, X, factories, n_jobs=n_jobs, **comparison_settings(protocol))
     wall = time.perf_counter() - start
     refits = bootstrap * len(X)
     d = {c["arm"]: c["differences"]["harrell_c"] for c in res["comparisons"]}

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from epi import __version__
+from epi._cores import usable_cores
 from epi._progress import stderr_progress
 from epi.exceptions import EpiError
 
@@ -31,7 +31,7 @@ STAGE_COMMANDS = (
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from epi.pipeline import check
+    from epi.study import check
 
     for line in check(args.protocol, progress=stderr_progress()):
         print(line)
@@ -39,9 +39,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from epi.pipeline import run
+    from epi.study import run
 
-    workers = max(1, min(2, len(os.sched_getaffinity(0))))
+    workers = usable_cores()
     run_dir = run(args.protocol, out_root=args.out, progress=stderr_progress(), workers=workers)
     print(f"run written to {run_dir}")
     return 0
@@ -94,13 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(func=_cmd_schema)
 
     for name in STAGE_COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):
-                continue  # that stage is not part of this build
-            raise
-        module.add_commands(sub)
+        # every stage is part of epi: a module that fails to import is a broken install,
+        # said at once, never a silently missing command
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ exit code 2 with a one-paragraph message; anything else is an internal error
 from __future__ import annotations
 
 __all__ = [
+    "BundleError",
     "CohortError",
     "ConvergenceError",
     "ConvergenceWarning",
@@ -79,6 +80,10 @@ class RuleError(NLPError):
 
 class ReportError(EpiError, ValueError):
     """The report cannot be built or rendered."""
+
+
+class BundleError(ReportError):
+    """A results-bundle file does not match its typed model (damaged, or another version)."""
 
 
 class EpiWarning(UserWarning):

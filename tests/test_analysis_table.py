@@ -11,6 +11,7 @@ from lifelines.datasets import load_rossi
 
 from epi.data import data_fingerprint, read_analysis_table
 from epi.exceptions import DataError
+from tests.runs import Run
 
 
 def test_rossi_reads_as_outcome_and_predictors(tmp_path: Path) -> None:
@@ -57,32 +58,15 @@ def test_data_fingerprint_follows_bytes_not_order(tmp_path: Path) -> None:
     assert data_fingerprint([a, b]) != first
 
 
-def test_run_on_an_analysis_table_reproduces_r_apparent_c(tmp_path: Path) -> None:
+def test_run_on_an_analysis_table_reproduces_r_apparent_c(analysis_table_run: Run) -> None:
     """`epi run` on Rossi as an analysis table: no cohort or features, same numbers.
 
     R: ``rms::validate(cph(Surv(week, arrest) ~ fin + age + race + wexp + mar + paro +
     prio, x=TRUE, y=TRUE))`` gives apparent Dxy 0.2806584, i.e. C = 0.6403292
-    (tests/validation/reference); follow-up ends at week 52 = the horizon.
+    (tests/validation/reference); follow-up ends at week 52 = the horizon. The run is
+    the session's (tests/runs.py).
     """
-    from epi.pipeline import run
-
-    rossi = load_rossi()
-    rossi.to_csv(tmp_path / "rossi.csv", index=False)
-    (tmp_path / "rossi.yaml").write_text(
-        "study: {id: rossi, title: Rossi recidivism}\n"
-        "data:\n"
-        "  source: analysis_table\n"
-        f"  path: {tmp_path / 'rossi.csv'}\n"
-        "  time: week\n"
-        "  event: arrest\n"
-        "  predictors: [fin, age, race, wexp, mar, paro, prio]\n"
-        "  time_unit_days: 7\n"
-        "outcome: {horizon_days: 364}\n"
-        "validation: {bootstrap: 5, folds: 2, internal_external: null}\n"
-        "report: {formats: []}\n",
-        encoding="utf-8",
-    )
-    run_dir = run(tmp_path / "rossi.yaml", out_root=tmp_path / "runs")
+    run_dir = analysis_table_run.path
     perf = json.loads((run_dir / "results/performance.json").read_text())
     cox = perf["arms"]["predictors"]["models"]["cox"]
     assert cox["apparent"]["harrell_c"]["estimate"] == pytest.approx(0.6403292, abs=1e-6)

@@ -39,12 +39,12 @@ def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_internal_error_exits_1(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import epi.pipeline
+    import epi.study
 
     def boom(*args: object, **kwargs: object) -> list[str]:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(epi.pipeline, "check", boom)
+    monkeypatch.setattr(epi.study, "check", boom)
     assert main(["check", str(tmp_path / "x.yaml")]) == 1
     assert "internal error: RuntimeError: unexpected" in capsys.readouterr().err
 
@@ -66,7 +66,7 @@ def test_missing_data_folder_is_bad_input(
 
 
 def test_run_folders_are_never_reused(tmp_path: Path) -> None:
-    from epi.pipeline import _run_dir
+    from epi.study._run import _run_dir
 
     first = _run_dir(tmp_path, "study")
     first.mkdir(parents=True)
@@ -96,3 +96,15 @@ def test_lock_then_edit_refuses_to_run(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["run", str(protocol), "--out", str(tmp_path / "runs")]) == 2
     assert "without an amendment in section(s): seed" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("run.json"))
+
+
+def test_a_stage_whose_commands_fail_to_import_is_not_dropped_silently(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from epi import cli
+
+    monkeypatch.setattr(cli, "STAGE_COMMANDS", (*cli.STAGE_COMMANDS, "epi.validation._absent"))
+    assert cli.main(["check", "x.yaml"]) == 1
+    assert (
+        "ModuleNotFoundError: No module named 'epi.validation._absent'" in capsys.readouterr().err
+    )

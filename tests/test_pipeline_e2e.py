@@ -1,7 +1,7 @@
 """`epi run` end to end on a small synthetic population: every stage, every artefact.
 
-Small on purpose (1,500 persons, 2 bootstrap resamples, one arm and model)
-so it fits the test budget; the demo runs the full protocol.
+Small on purpose (tests/runs.py: 1,500 persons, 4 bootstrap resamples, two
+arms) so it fits the test budget; the demo runs the full protocol.
 """
 
 from __future__ import annotations
@@ -13,41 +13,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from epi.pipeline import run
-
-PROTOCOL = """\
-study: {id: e2e, title: End-to-end check}
-data: {source: synthetic, persons: 1500, seed: 3}
-cohort:
-  index: {type: fixed_date, date: 2023-01-01}
-  eligibility: {age_min: 60, gp_registered_days: 365, min_lookback_days: 365}
-outcome:
-  name: unplanned_admission
-  code_lists: [{sector: hospital, vocabulary: SKS, codes: [ATA1]}]
-  admission_only: true
-  acute_only: true
-  horizon_days: 365
-features:
-  sets: {demographics: {}, gp: {}, hospital: {}}
-notes: {pack: da, lookback_days: 365}
-models:
-  - {name: cox, kind: cox, params: {penalizer: 0.05}}
-  - {name: weibull, kind: weibull, params: {penalizer: 0.05}, arms: [all]}
-validation: {bootstrap: 2, folds: 2, internal_external: null}
-comparisons:
-  reference: gp
-  arms: {gp: [demographics, gp], all: [demographics, gp, hospital, notes]}
-report: {formats: [html], min_cell_size: 5}
-"""
+from epi.format import fmt_measure
+from tests.runs import Run
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("e2e")
-    protocol = root / "e2e.yaml"
-    protocol.write_text(PROTOCOL, encoding="utf-8")
-    messages: list[str] = []
-    return run(protocol, out_root=root / "runs", progress=messages.append)
+def run_dir(registers_run: Run) -> Path:
+    """The session's registers run (tests/runs.py: 1,500 persons, 4 resamples, two arms)."""
+    return registers_run.path
 
 
 def test_every_stage_wrote_its_artefacts(run_dir: Path) -> None:
@@ -111,7 +84,7 @@ def test_added_value_reaches_the_report(run_dir: Path) -> None:
     # the headline difference reaches the abstract with its interval
     d = comparison["differences"]["harrell_c"]
     abstract = (run_dir / "report/parts/abstract.md").read_text(encoding="utf-8")
-    assert f"all {d['estimate']:+.3f} ({d['lower']:+.3f} to {d['upper']:+.3f})" in abstract
+    assert f"GP + hospital + note variables {fmt_measure(d, signed=True)}" in abstract
     assert (run_dir / "report/figures/added_value_forest.svg").is_file()
 
 
@@ -126,13 +99,13 @@ def test_primary_model_optimism_comes_from_the_paired_refits(run_dir: Path) -> N
         assert set(corrected) == set(entry["measures"])
         for m, s in entry["measures"].items():
             assert corrected[m]["estimate"] == s["estimate"], (entry["arm"], m)
-        opt = resampling[f"{entry['arm']} / cox"]["optimism"]
+        opt = resampling["fits"][f"{entry['arm']} / cox"]["optimism"]
         assert "added_value.json" in opt["settings"]["paired"]
 
 
 def test_a_model_restricted_to_some_arms_is_fitted_on_those_only(run_dir: Path) -> None:
     perf = json.loads((run_dir / "results/performance.json").read_text())["arms"]
-    assert set(perf["gp"]["models"]) == {"cox"}
+    assert set(perf["gp"]["models"]) == {"cox", "hierarchical"}
     assert set(perf["all"]["models"]) == {"cox", "weibull"}
     assert not (run_dir / "results/models/gp__weibull.json").exists()
     assert (run_dir / "results/models/all__weibull.json").is_file()

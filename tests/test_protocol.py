@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from epi.exceptions import LockError, ProtocolError
-from epi.pipeline import check_code_lists, check_models
 from epi.protocol import (
     check_lock,
     fingerprint,
@@ -18,6 +17,7 @@ from epi.protocol import (
     lock_protocol,
     write_schema,
 )
+from epi.study import check_code_lists, check_models
 
 BASE = """\
 study:

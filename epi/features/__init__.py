@@ -16,6 +16,7 @@ from epi.features._missing import (
     rubins_rules,
 )
 from epi.features._sets import PREFIXES, SECTOR_OF_SET, FeatureSets, build_features
+from epi.features._table1 import make_table1, table1_groups
 
 __all__ = [
     "PREFIXES",
@@ -28,5 +29,7 @@ __all__ = [
     "check_no_leakage",
     "check_times_before_index",
     "make_missing_handler",
+    "make_table1",
     "rubins_rules",
+    "table1_groups",
 ]

@@ -32,7 +32,7 @@ from ._base import MIN_EVENTS, RiskModel
 from ._competing import CauseSpecificCoxModel
 from ._cox import CoxModel
 from ._ensemble import GradientBoostingSurvivalModel, RandomSurvivalForestModel
-from ._export import export_model_spec, model_spec
+from ._export import export_model_spec, is_exportable, model_spec
 from ._imputing import ImputingModel
 from ._parametric import FlexibleParametricModel, WeibullModel
 from ._registry import MODEL_KINDS, make_model
@@ -52,6 +52,7 @@ __all__ = [
     "WeibullModel",
     "export_model_spec",
     "harrell_knots",
+    "is_exportable",
     "load_model_spec",
     "make_model",
     "model_spec",

@@ -18,7 +18,7 @@ from ._cox import CoxModel, check_fitted
 from ._parametric import FlexibleParametricModel, WeibullModel
 from ._spec import SPEC_FORMAT
 
-__all__ = ["export_model_spec", "model_spec"]
+__all__ = ["export_model_spec", "is_exportable", "model_spec"]
 
 
 def _versions() -> dict[str, str]:
@@ -200,6 +200,13 @@ def model_spec(model: Any, horizons: Sequence[float] = ()) -> dict[str, Any]:
         f"cannot export a {type(model).__name__}: specifications exist for CoxModel, "
         "CauseSpecificCoxModel, WeibullModel and FlexibleParametricModel (forests and "
         "boosting have no formula)."
+    )
+
+
+def is_exportable(model: Any) -> bool:
+    """Whether `model_spec` can write ``model`` (a closed-form regression model)."""
+    return isinstance(
+        model, CoxModel | CauseSpecificCoxModel | WeibullModel | FlexibleParametricModel
     )
 
 

@@ -16,7 +16,6 @@ import gc
 import logging
 import math
 import multiprocessing as mp
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from epi._cores import usable_cores
 from epi.exceptions import NLPError
 from epi.nlp._rules import failure_rule, load_pack
 
@@ -399,7 +399,7 @@ def extract_mentions(
     texts = notes["text"].tolist()
     items = list(enumerate(texts))
     if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
+        n_jobs = usable_cores()
     if n_jobs < 1:
         raise NLPError(f"n_jobs must be >= 1 or -1, got {n_jobs}")
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]

@@ -352,6 +352,9 @@ class ValidationSpec(_Section):
     risk_groups: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
         default_factory=lambda: [0.1, 0.2], description="thresholds for categorical NRI"
     )
+    # anticipated Cox-Snell R² of the Riley et al. sample-size criteria; None: from
+    # the primary Cox model's apparent fit on the reference arm
+    anticipated_r2_cs: Annotated[float, Field(gt=0, lt=1)] | None = None
 
 
 class ComparisonSpec(_Section):

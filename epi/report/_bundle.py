@@ -13,29 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from epi.bundle import BUNDLE_FILES, BundleFile, ProtocolRecord, read_file
 from epi.exceptions import ReportError
 
 __all__ = ["OPTIONAL_FILES", "Bundle", "load_bundle"]
 
 #: Bundle files the report reads (attribute name → path in the run folder).
-OPTIONAL_FILES = {
-    "run": "run.json",
-    "data_report": "data_report.json",
-    "attrition": "cohort/attrition.json",
-    "summary": "cohort/summary.json",
-    "missingness": "features/missingness.json",
-    "table1": "features/table1.json",
-    "performance": "results/performance.json",
-    "calibration": "results/calibration.json",
-    "decision_curves": "results/decision_curves.json",
-    "coefficients": "results/coefficients.json",
-    "ph_test": "results/ph_test.json",
-    "subgroups": "results/subgroups.json",
-    "sample_size": "results/sample_size.json",
-    "added_value": "results/added_value.json",
-    "heterogeneity": "results/heterogeneity.json",
-    "nlp": "results/nlp.json",
-}
+OPTIONAL_FILES = {name: cls.path for name, cls in BUNDLE_FILES.items() if name != "protocol"}
 _STAMP = ("protocol_fingerprint", "study_id", "synthetic", "epi_version")
 
 
@@ -54,10 +38,13 @@ class Bundle:
     stamp : dict
         ``protocol_fingerprint``, ``study_id``, ``synthetic``, ``epi_version``.
     files : dict
-        Attribute name of :data:`OPTIONAL_FILES` → parsed JSON, or ``None``
-        when the file is absent.
+        Attribute name of :data:`OPTIONAL_FILES` → the file as validated by its
+        typed model (`epi.bundle`) and dumped to JSON types, or ``None`` when
+        the file is absent.
     models : dict
         ``results/models/<arm>__<model>.json`` file name → parsed JSON.
+    typed : dict
+        Attribute name → the validated model itself.
     """
 
     run_dir: Path
@@ -66,6 +53,11 @@ class Bundle:
     stamp: dict[str, Any]
     files: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
+    typed: dict[str, BundleFile] = field(default_factory=dict)
+
+    def typed_file(self, name: str) -> BundleFile | None:
+        """The validated model of bundle file ``name`` (`epi.bundle`), or ``None``."""
+        return self.typed.get(name)
 
     def get(self, name: str) -> Any:
         """The parsed file ``name`` (a key of :data:`OPTIONAL_FILES`) or ``None``."""
@@ -156,20 +148,24 @@ def load_bundle(run_dir: str | Path) -> Bundle:
             f"{run_dir} is not a run folder: protocol.json is missing. Pass the folder `epi run` "
             "printed (runs/<study-id>/<timestamp>)."
         )
-    meta = _read(head, run_dir)
-    missing = [k for k in ("protocol", "lock", *_STAMP) if k not in meta]
-    if missing:
-        raise ReportError(f"{head}: lacks key(s) {missing}; rerun `epi run` for this protocol.")
+    head_model = read_file(run_dir, "protocol")
+    assert isinstance(head_model, ProtocolRecord)
+    meta = head_model.model_dump(mode="json")
     stamp = {k: meta[k] for k in _STAMP}
     files: dict[str, Any] = {}
-    for name, rel in OPTIONAL_FILES.items():
-        path = run_dir / rel
-        if path.is_file():
-            obj = _read(path, run_dir)
-            _check_stamp(obj, path, stamp["protocol_fingerprint"])
-            files[name] = obj
-        else:
+    typed: dict[str, BundleFile] = {}
+    for name in OPTIONAL_FILES:
+        model = read_file(run_dir, name)  # validated against its typed model, or BundleError
+        if model is None:
             files[name] = None
+            continue
+        _check_stamp(
+            {"protocol_fingerprint": model.protocol_fingerprint},
+            run_dir / model.path,
+            stamp["protocol_fingerprint"],
+        )
+        typed[name] = model
+        files[name] = model.model_dump(mode="json")
     models = {}
     model_dir = run_dir / "results" / "models"
     if model_dir.is_dir():
@@ -177,7 +173,7 @@ def load_bundle(run_dir: str | Path) -> Bundle:
             obj = _read(path, run_dir)
             _check_stamp(obj, path, stamp["protocol_fingerprint"])
             models[path.name] = obj
-    return Bundle(run_dir, meta["protocol"], meta["lock"], stamp, files, models)
+    return Bundle(run_dir, meta["protocol"], meta["lock"], stamp, files, models, typed)
 
 
 def records(obj: Any, *keys: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from epi.exceptions import ReportError
 
 __all__ = ["ChecklistItem", "load_checklist", "resolve_checklist"]
 
-_KEYS = {"id", "part", "topic", "text", "where", "author", "na", "requires", "absent"}
+_KEYS = {"id", "part", "topic", "text", "where", "author", "na", "na_for", "requires", "absent"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ def load_checklist() -> list[dict[str, Any]]:
                 f"allowed: {sorted(_KEYS)}."
             )
         modes = [k for k in ("where", "author", "na") if item.get(k)]
+        if item.get("na_for") and modes == ["author", "na"]:
+            modes = ["na"]  # not applicable for those sources, the authors' otherwise
         if len(modes) != 1:
             raise ReportError(
                 f"tripod_ai.yaml: item {item.get('id')!r} needs exactly one of where, author, na; "
@@ -72,20 +74,23 @@ def load_checklist() -> list[dict[str, Any]]:
     return items
 
 
-def resolve_checklist(present: dict[str, bool]) -> list[ChecklistItem]:
-    """Resolve every item against the bundle files present in a run.
+def resolve_checklist(present: dict[str, bool], source: str = "synthetic") -> list[ChecklistItem]:
+    """Resolve every item against the bundle files present in a run and its data source.
 
     Parameters
     ----------
     present : dict
         Bundle file name (``epi.report._bundle.OPTIONAL_FILES``) → whether the
         run holds it.
+    source : str
+        The protocol's data source. An item that is not applicable to register
+        data (``na_for``) is the authors' to report for an analysis table.
     """
     out = []
     for item in load_checklist():
         missing = [name for name in item.get("requires", []) if not present.get(name)]
         common = {k: str(item[k]) for k in ("id", "part", "topic", "text")}
-        if item.get("na"):
+        if item.get("na") and source in item.get("na_for", [source]):
             out.append(ChecklistItem(**common, status="not applicable", section=None,
                                      reason=item["na"]))  # fmt: skip
         elif missing:

@@ -19,8 +19,8 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
+from epi.disclosure import is_masked
 from epi.io import atomic_path, atomic_write_bytes, atomic_write_text
-from epi.report._disclosure import is_masked
 from epi.report._flow import FlowBox
 
 __all__ = [

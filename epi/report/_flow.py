@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from epi.disclosure import mask_count
 from epi.exceptions import ReportError
-from epi.report._disclosure import mask_count
 
 __all__ = ["FlowBox", "flow_boxes"]
 

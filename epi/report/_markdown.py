@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
     "code",
     "escape",
-    "fmt_measure",
-    "fmt_num",
-    "fmt_p",
     "md_figure",
     "md_table",
     "not_performed",
@@ -30,38 +26,6 @@ def code(text: Any) -> str:
     """Inline code: shown verbatim (no Markdown escapes apply inside it)."""
     body = " ".join(str(text).split()).replace("`", "'")
     return f"`{body}`"
-
-
-def fmt_num(value: Any, digits: int = 3) -> str:
-    """A number with ``digits`` decimals; ``–`` for missing values."""
-    if value is None or isinstance(value, bool):
-        return "–"
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        return escape(value)
-    if not math.isfinite(x):
-        return "–"
-    return f"{x:.{digits}f}"
-
-
-def fmt_measure(m: Any, digits: int = 3) -> str:
-    """``estimate (lower to upper)`` from a bundle measure, a bare number, or ``–``."""
-    if isinstance(m, dict):
-        est = fmt_num(m.get("estimate"), digits)
-        lo, hi = m.get("lower"), m.get("upper")
-        if est != "–" and lo is not None and hi is not None:
-            return f"{est} ({fmt_num(lo, digits)} to {fmt_num(hi, digits)})"
-        return est
-    return fmt_num(m, digits)
-
-
-def fmt_p(value: Any) -> str:
-    """A p-value: ``<0.001`` below 0.001, else three decimals."""
-    text = fmt_num(value, 3)
-    if text != "–" and float(value) < 0.001:
-        return "<0.001"
-    return text
 
 
 def not_performed(what: str, reason: str) -> str:

@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from epi.exceptions import ConvergenceWarning, StatisticalWarning
+from epi.models import rcs_basis
 from epi.validation._checks import as_outcome, check_horizon
 from epi.validation._discrimination import _prepare_all
 from epi.validation._estimators import HorizonData, cumulative_incidence
@@ -64,24 +65,10 @@ def _dmu(eta: FloatArray) -> FloatArray:
     return np.maximum(np.exp(eta) * np.exp(-np.exp(eta)), _EPS)
 
 
-def rcs_basis(x: FloatArray, knots: FloatArray) -> FloatArray:
-    """Restricted cubic spline basis (Harrell), without the linear term.
-
-    Same columns as ``Hmisc::rcspline.eval(x, knots, inclx = FALSE)`` with its
-    default ``norm = 2`` scaling by ``(t_k - t_1)^2``.
-    """
-    k = np.asarray(knots, dtype=float)
-    nk = k.size
-    scale = (k[-1] - k[0]) ** 2
-    cols = []
-    for j in range(nk - 2):
-        term = (
-            np.maximum(x - k[j], 0) ** 3
-            - np.maximum(x - k[-2], 0) ** 3 * (k[-1] - k[j]) / (k[-1] - k[-2])
-            + np.maximum(x - k[-1], 0) ** 3 * (k[-2] - k[j]) / (k[-1] - k[-2])
-        )
-        cols.append(term / scale)
-    return np.column_stack(cols) if cols else np.zeros((x.size, 0))
+def _spline_terms(x: FloatArray, knots: FloatArray) -> FloatArray:
+    """The non-linear columns of the one restricted cubic spline basis (`epi.models.rcs_basis`,
+    as ``Hmisc::rcspline.eval(x, knots, inclx = FALSE)``)."""
+    return rcs_basis(x, knots)[:, 1:]
 
 
 def _glm_cloglog(
@@ -168,7 +155,7 @@ def _smooth_fit(hd: HorizonData, risk: FloatArray) -> tuple[FloatArray, FloatArr
         design = np.column_stack([np.ones(x.size), x])
         knots = np.array([])
     else:
-        design = np.column_stack([np.ones(x.size), x, rcs_basis(x, knots)])
+        design = np.column_stack([np.ones(x.size), x, _spline_terms(x, knots)])
     beta = _glm_cloglog(design, hd.case.astype(float), hd.ipcw, what="calibration curve")
     return knots, beta, design
 
@@ -178,7 +165,7 @@ def _design_at(x: FloatArray, knots: FloatArray) -> FloatArray:
         return np.ones((x.size, 1))
     cols = [np.ones(x.size), x]
     if knots.size:
-        return np.column_stack([*cols, rcs_basis(x, knots)])
+        return np.column_stack([*cols, _spline_terms(x, knots)])
     return np.column_stack(cols)
 
 

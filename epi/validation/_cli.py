@@ -86,7 +86,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     wrote = "metrics.json, calibration.png/svg, decision_curve.png/svg and summary.md"
     if args.compare is not None:
-        from epi.comparison import write_comparison
+        from epi.validation.comparison import write_comparison
 
         write_comparison(
             args.out,

@@ -50,32 +50,57 @@ def check_thresholds(thresholds: ArrayLike) -> FloatArray:
     return th
 
 
-def _net_benefit(hd: HorizonData, risk: FloatArray, thresholds: FloatArray) -> FloatArray:
-    out = np.zeros(thresholds.size)
+def net_benefits(hd: HorizonData, risk: FloatArray, thresholds: FloatArray) -> FloatArray:
+    """Net benefit of treating ``risk >= pt`` for each threshold ``pt``.
+
+    Parameters
+    ----------
+    hd : HorizonData
+        Prepared outcome (:func:`epi.validation._estimators.prepare`).
+    risk : ndarray
+        Predicted risk of event 1 by the horizon.
+    thresholds : ndarray
+        Thresholds in (0, 1), any order.
+
+    Returns
+    -------
+    ndarray
+        Net benefit per threshold, in the order given (0 where nobody is treated).
+    """
     n = risk.size
-    # Sort persons by time once; each threshold's Kaplan-Meier/Aalen-Johansen risk
-    # among the treated is then a masked pass without sorting again.
-    order = np.argsort(hd.duration, kind="stable")
-    ts = hd.duration[order]
-    es = hd.event[order]
-    uniq, first = np.unique(ts, return_index=True)
-    keep = uniq <= hd.horizon
-    rs = risk[order]
-    for k, pt in enumerate(thresholds):
-        treated = rs >= pt
-        m = int(treated.sum())
-        if m == 0:
-            continue
-        at_risk = np.cumsum(treated[::-1])[::-1][first].astype(float)
-        d_all = np.add.reduceat((treated & (es > 0)).astype(float), first)
-        d1 = np.add.reduceat((treated & (es == 1)).astype(float), first)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            hazard_all = np.where(at_risk > 0, d_all / at_risk, 0.0)
-            hazard_1 = np.where(at_risk > 0, d1 / at_risk, 0.0)
-        surv_before = np.concatenate(([1.0], np.cumprod(1.0 - hazard_all)[:-1]))
-        f = float(np.sum((surv_before * hazard_1)[keep]))
-        p = m / n
-        out[k] = p * f - p * (1.0 - f) * pt / (1.0 - pt)
+    order = np.argsort(thresholds, kind="stable")
+    th = thresholds[order]
+    n_th = th.size
+    # level k_i: person i is treated at sorted thresholds 0 .. k_i - 1
+    level = np.searchsorted(th, risk, side="right")
+    uniq, t_rank = np.unique(hd.duration, return_inverse=True)
+    n_in = int(np.searchsorted(uniq, hd.horizon, side="right"))  # times <= horizon
+    col = np.minimum(t_rank, n_in)  # one column for every time after the horizon
+    n_col = n_in + 1
+    flat = level * n_col + col
+    size = (n_th + 1) * n_col
+
+    def table(weights: NDArray[np.bool_] | None) -> FloatArray:
+        counts = np.bincount(flat, weights=weights, minlength=size).astype(float)
+        c = counts.reshape(n_th + 1, n_col)
+        # treated at sorted threshold j: level > j
+        return np.cumsum(c[::-1], axis=0)[::-1][1:]
+
+    persons = table(None)
+    d_all = table((hd.event > 0).astype(float))[:, :n_in]
+    d_one = table((hd.event == 1).astype(float))[:, :n_in]
+    at_risk = np.cumsum(persons[:, ::-1], axis=1)[:, ::-1][:, :n_in]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_all = np.where(at_risk > 0, d_all / at_risk, 0.0)
+        h_one = np.where(at_risk > 0, d_one / at_risk, 0.0)
+    surv = np.cumprod(1.0 - h_all, axis=1)
+    surv_before = np.hstack([np.ones((n_th, 1)), surv[:, :-1]])
+    f = np.sum(surv_before * h_one, axis=1)
+    m = persons.sum(axis=1)
+    p = m / n
+    nb = np.where(m > 0, p * f - p * (1.0 - f) * th / (1.0 - th), 0.0)
+    out = np.empty(n_th)
+    out[order] = nb
     return out
 
 
@@ -112,7 +137,7 @@ def net_benefit(
     t, e = as_outcome(duration, event)
     r = as_risk(risk, t.size)
     h = check_horizon(t, e, horizon, where="outcome")
-    return _net_benefit(prepare(t, e, h), r, check_thresholds(thresholds))
+    return net_benefits(prepare(t, e, h), r, check_thresholds(thresholds))
 
 
 def decision_curve(
@@ -145,7 +170,7 @@ def decision_curve(
     for name, risk in risks.items():
         r = as_risk(risk, t.size, name=name)
         frames.append(
-            pd.DataFrame({"threshold": th, "model": name, "net_benefit": _net_benefit(hd, r, th)})
+            pd.DataFrame({"threshold": th, "model": name, "net_benefit": net_benefits(hd, r, th)})
         )
     frames.append(
         pd.DataFrame({"threshold": th, "model": TREAT_ALL, "net_benefit": _treat_all(hd, th)})

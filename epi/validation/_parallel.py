@@ -8,6 +8,8 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from epi._cores import resolve_n_jobs
+
 T = TypeVar("T")
 
 
@@ -18,11 +20,12 @@ def map_resamples(one: Callable[[int], T], n: int, n_jobs: int) -> list[T]:
     closes over travel to each process once. The resamples are drawn before
     the call, so the result does not depend on ``n_jobs``.
     """
-    if int(n_jobs) <= 1 or n <= 1:
+    n_jobs = resolve_n_jobs(n_jobs)  # -1: every usable core
+    if n_jobs <= 1 or n <= 1:
         return [one(k) for k in range(n)]
     from joblib import Parallel, delayed
 
-    chunks = [c for c in np.array_split(np.arange(n), int(n_jobs)) if c.size]
+    chunks = [c for c in np.array_split(np.arange(n), n_jobs) if c.size]
 
     def run_chunk(ks: NDArray[np.intp]) -> list[T]:
         return [one(int(k)) for k in ks]

@@ -1,4 +1,4 @@
-"""All measures at once, with percentile bootstrap confidence intervals."""
+"""All measures at once, with bootstrap confidence intervals (`INTERVAL_METHOD`)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from epi.validation._checks import as_outcome, as_risk, check_horizon
 from epi.validation._decision import (
     TREAT_ALL,
     TREAT_NONE,
-    _net_benefit,
     _treat_all,
     check_thresholds,
+    net_benefits,
 )
 from epi.validation._discrimination import _auc, _c_indices
 from epi.validation._estimators import HorizonData, prepare
@@ -73,12 +73,35 @@ def score(
     return {m: out[m] for m in MEASURES if m in want}
 
 
-def _interval(est: float, boot: FloatArray, level: float) -> dict[str, float | None]:
-    ok = boot[np.isfinite(boot)]
+#: The one interval of every bootstrapped estimate epi reports (apparent measures,
+#: optimism-corrected measures and paired differences alike).
+INTERVAL_METHOD = (
+    "bootstrap percentile interval re-centred on the estimate: the distances of the "
+    "(1 - level)/2 and (1 + level)/2 quantiles of the bootstrap distribution from its "
+    "median, placed around the estimate, so that every interval holds its estimate (a "
+    "plain percentile interval can exclude a skewed measure's estimate, e.g. E90)"
+)
+
+
+def bootstrap_spread(boot: FloatArray, level: float) -> tuple[float | None, float | None]:
+    """Distances of the percentile limits below and above the bootstrap median.
+
+    ``(None, None)`` when no resample gave a finite value. See `INTERVAL_METHOD`.
+    """
+    ok = np.asarray(boot, dtype=float)
+    ok = ok[np.isfinite(ok)]
     if ok.size == 0:
+        return None, None
+    lo, med, hi = np.quantile(ok, [(1 - level) / 2, 0.5, (1 + level) / 2])
+    return float(med - lo), float(hi - med)
+
+
+def bootstrap_interval(est: float, boot: FloatArray, level: float) -> dict[str, float | None]:
+    """``{estimate, lower, upper}``: the bootstrap spread around ``est`` (`INTERVAL_METHOD`)."""
+    below, above = bootstrap_spread(boot, level)
+    if below is None or above is None or not np.isfinite(est):
         return {"estimate": est, "lower": None, "upper": None}
-    lo, hi = np.quantile(ok, [(1 - level) / 2, (1 + level) / 2])
-    return {"estimate": est, "lower": float(lo), "upper": float(hi)}
+    return {"estimate": est, "lower": est - below, "upper": est + above}
 
 
 def _quietly(func: Callable[[], Any], tally: dict[str, int]) -> Any:
@@ -165,7 +188,7 @@ def evaluate_predictions(
         for name, risk in r.items():
             rr = risk if idx is None else risk[idx]
             sc[name] = score(hd_, rr)
-            nb[name] = _net_benefit(hd_, rr, th)
+            nb[name] = net_benefits(hd_, rr, th)
         nb[TREAT_ALL] = _treat_all(hd_, th)
         return sc, nb
 
@@ -210,7 +233,10 @@ def evaluate_predictions(
             stacklevel=2,
         )
     models = {
-        name: {m: _interval(est_scores[name][m], boot_scores[name][m], level) for m in MEASURES}
+        name: {
+            m: bootstrap_interval(est_scores[name][m], boot_scores[name][m], level)
+            for m in MEASURES
+        }
         for name in r
     }
     nb_rows: list[dict[str, Any]] = []
@@ -220,7 +246,9 @@ def evaluate_predictions(
                 {
                     "threshold": float(pt),
                     "model": name,
-                    "net_benefit": _interval(float(est_nb[name][j]), boot_nb[name][:, j], level),
+                    "net_benefit": bootstrap_interval(
+                        float(est_nb[name][j]), boot_nb[name][:, j], level
+                    ),
                 }
             )
     for pt in th:

@@ -17,6 +17,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from epi.exceptions import StatisticalWarning, ValidationInputError
+from epi.format import fmt_measure
 from epi.io import atomic_write_json, atomic_write_text
 from epi.validation._calibration import _binned, _curve
 from epi.validation._checks import as_outcome, as_risk, check_horizon
@@ -47,15 +48,6 @@ def _count(k: int) -> str:
     return f"<{MIN_CELL}" if 0 < k < MIN_CELL else str(k)
 
 
-def _fmt(v: Mapping[str, Any]) -> str:
-    est, lo, hi = v["estimate"], v["lower"], v["upper"]
-    if est is None or not np.isfinite(est):
-        return "n/a"
-    if lo is None or hi is None:
-        return f"{est:.3f}"
-    return f"{est:.3f} ({lo:.3f} to {hi:.3f})"
-
-
 def _markdown(metrics: dict[str, Any], source: str) -> str:
     names = list(metrics["models"])
     pct = round(100 * metrics["level"])
@@ -78,7 +70,7 @@ def _markdown(metrics: dict[str, Any], source: str) -> str:
         "|---|" + "---|" * len(names),
     ]
     for m in MEASURES:
-        cells = [_fmt(metrics["models"][n][m]) for n in names]
+        cells = [fmt_measure(metrics["models"][n][m]) for n in names]
         lines.append(f"| {_LABELS[m]} | " + " | ".join(cells) + " |")
     lines += [
         "",

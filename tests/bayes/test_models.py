@@ -17,7 +17,6 @@ from epi.models.bayes import (
     Priors,
     build_piecewise_exponential_model,
     build_weibull_ph_model,
-    caterpillar_plot,
     check_diagnostics,
     compare_with_frequentist,
     group_effects,
@@ -29,6 +28,7 @@ from epi.models.bayes import (
     shrinkage_table,
     variance_partition,
 )
+from epi.report import caterpillar_plot
 
 from .conftest import TRUTH
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from epi.exceptions import ModelError
+from epi.exceptions import EpiError
 from epi.models.bayes import (
     BayesWeibullPHModel,
-    caterpillar_plot,
-    shrinkage_plot,
     shrinkage_summary,
     shrinkage_table,
-    write_figure,
 )
+from epi.report import caterpillar_plot, shrinkage_plot, write_figure
 
 from .conftest import simulate_crossed
 
@@ -82,5 +80,5 @@ def test_caterpillar_of_many_clusters_fits_a_page(small_fit: BayesWeibullPHModel
     ids=["bad suffix", "unknown group (plot)", "unknown group (summary)"],
 )  # fmt: skip
 def test_bad_input(small_fit: BayesWeibullPHModel, tmp_path, call, match: str) -> None:
-    with pytest.raises(ModelError, match=match):
+    with pytest.raises(EpiError, match=match):
         call(small_fit, tmp_path)

@@ -1,4 +1,4 @@
-"""Shared fixtures: fixture results bundles (fixtures/bundle.py) and the reports built from them."""
+"""Report fixtures: the reports of the session's real runs (tests/runs.py), never hand-made."""
 
 from __future__ import annotations
 
@@ -7,35 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from epi.report import build_report
-from tests.report.fixtures.bundle import write_bundle
+from tests.runs import Run
 
 
 @pytest.fixture(scope="session")
-def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A synthetic run without the optional files of later issues (temporal: null)."""
-    return write_bundle(tmp_path_factory.mktemp("run") / "20261125T100000Z")
-
-
-BUILD_MESSAGES: list[str] = []
+def bundle_dir(registers_run: Run) -> Path:
+    """The registers run's folder (read-only for tests: copy it with ``fresh_run``)."""
+    return registers_run.path
 
 
 @pytest.fixture(scope="session")
-def built(bundle_dir: Path) -> dict[str, Path]:
-    """The report of ``bundle_dir`` rendered to HTML and PDF (built once per session).
-
-    Its progress messages are kept in ``BUILD_MESSAGES``.
-    """
-    return build_report(bundle_dir, ("html", "pdf"), progress=BUILD_MESSAGES.append)
+def built(registers_run: Run) -> dict[str, Path]:
+    """The registers run's own report: ``report.qmd``, ``report.html``, ``report.pdf``."""
+    root = registers_run.path / "report"
+    return {kind: root / f"report.{kind}" for kind in ("qmd", "html", "pdf")}
 
 
 @pytest.fixture(scope="session")
-def built_full(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A real-data run with every optional file and a temporal validation (HTML only)."""
-    run = write_bundle(
-        tmp_path_factory.mktemp("full") / "run", optional=True, temporal=True, synthetic=False
-    )
-    return build_report(run, ("html",))
+def built_table(analysis_table_run: Run) -> Path:
+    """The analysis-table run's HTML report."""
+    return analysis_table_run.path / "report" / "report.html"
 
 
 def html_text(path: Path) -> str:
@@ -45,7 +36,11 @@ def html_text(path: Path) -> str:
 
 @pytest.fixture
 def fresh_run(tmp_path: Path, bundle_dir: Path) -> Path:
-    """A private copy of ``bundle_dir`` (without its report) that a test may change."""
+    """A private copy of the registers run (without its report) that a test may change."""
     run = tmp_path / "run"
-    shutil.copytree(bundle_dir, run, ignore=shutil.ignore_patterns("report", ".report.*"))
+    shutil.copytree(
+        bundle_dir,
+        run,
+        ignore=shutil.ignore_patterns("report", ".report.*", "store.duckdb", "data"),
+    )
     return run

@@ -1,10 +1,15 @@
-"""build_report end to end on fixture bundles: contents, numbering, disclosure, robustness."""
+"""build_report on the reports of real runs: contents, numbering, disclosure, robustness.
+
+Every bundle here was written by the real stages (tests/runs.py); a test that
+needs a damaged or changed bundle copies a real one and changes it.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -13,7 +18,8 @@ from epi.cli import main
 from epi.exceptions import ReportError
 from epi.report import build_report, load_bundle
 from epi.report._render import preprocess
-from tests.report.conftest import BUILD_MESSAGES, html_text
+from tests.report.conftest import html_text
+from tests.runs import Run
 
 
 def test_outputs_and_sources_are_written(built: dict[str, Path]) -> None:
@@ -29,12 +35,12 @@ def test_outputs_and_sources_are_written(built: dict[str, Path]) -> None:
 def test_every_figure_has_svg_png_and_alt_text(built: dict[str, Path]) -> None:
     root = built["html"].parent
     index = json.loads((root / "figures" / "index.json").read_text())
-    assert {f["name"] for f in index} >= {"flow", "calibration", "decision_curves", "subgroups"}
+    assert {f["name"] for f in index} >= {"flow", "calibration", "decision_curves"}
     html = html_text(built["html"])
     for fig in index:
         assert (root / fig["svg"]).stat().st_size > 1000 and (root / fig["png"]).is_file()
         assert len(fig["alt"]) > 40
-        assert f'alt="{fig["alt"]}"' in html.replace("&#39;", "'")
+        assert f'alt="{fig["alt"]}"' in unescape(html)
     assert html.count("<img") == len(index)
 
 
@@ -69,58 +75,12 @@ def test_report_is_stamped_and_synthetic_runs_carry_the_banner(
     assert "#highlight[#emph[For the authors (TRIPOD+AI 17)" in typ
 
 
-def test_absent_analyses_are_marked_not_performed(built: dict[str, Path]) -> None:
+def test_what_was_not_done_is_said(built: dict[str, Path]) -> None:
     html = html_text(built["html"])
-    for what in (
-        "Heterogeneity across GP practices and municipalities: not performed in this run",
-        "Added value of cross-sector data: not performed in this run",
-        "Note variables (NLP): not performed in this run",
-        "Temporal: not performed (no temporal split year set in the protocol)",
-    ):
-        assert what in html, what
-
-
-def test_small_cells_are_masked_everywhere(built: dict[str, Path]) -> None:
-    root = built["html"].parent
-    html = html_text(built["html"])
-    flow = json.loads((root / "figures" / "index.json").read_text())[0]
-    assert flow["name"] == "flow" and "n = 66" in flow["alt"]  # 3 + 63 merged
-    assert not re.search(r"n = [1-4]\.", flow["alt"])
-    assert "rare diagnosis</td>\n<td></td>\n<td>&lt;5</td>" in html
-    table1 = (root / "tables" / "table1.md").read_text()
-    assert re.search(r"General practice: rare diagnosis \|  \| \\<5 \|", table1)
-    subgroups = (root / "tables" / "subgroups.md").read_text()
-    assert subgroups.count("suppressed (small cell)") == 8  # municipality 999, 4 arm×model rows
-    # municipalities add up to the cohort: the smallest other n and events are hidden too
-    assert "| municipality | 101 | – | 50 |" in subgroups
-    assert "| municipality | 147 | 400 | – |" in subgroups
-    groups = (root / "tables" / "calibration_groups.md").read_text()
-    assert re.search(r"\| 10 \| \\<5 \| – \| – \|", groups)
-    assert re.search(r"\| 1 \| – \| 0.030 \|", groups)  # complementary: risks still shown
-    dropped = (root / "tables" / "data_sources.md").read_text()
-    assert "missing person: \\<5" in dropped and "| 2,300 | – |" in dropped  # kept suppressed
-    # no cell of any table states a count of 1 to 4 persons
-    for table in (root / "tables").glob("*.md"):
-        for line in table.read_text().splitlines():
-            assert not re.search(r"\| [1-4] \(\d", line), (table.name, line)
-
-
-def test_full_bundle_renders_later_issues_and_temporal_validation(
-    built_full: dict[str, Path],
-) -> None:
-    html = html_text(built_full["html"])
-    assert "Synthetic data" not in html
-    assert "not performed in this run" not in html.split('id="sec-heterogeneity"')[1][:3000]
-    assert "delta c" in html and "0.060 (0.040 to 0.080)" in html  # added value, as given
-    assert "Temporal: not performed" not in html
-    # note text and person ids never enter any file of the report
-    for path in built_full["html"].parent.rglob("*"):
-        if path.suffix in (".md", ".qmd", ".yml", ".json", ".typ", ".html", ".svg"):
-            text = path.read_text(encoding="utf-8")
-            assert "Patient faldt" not in text and not re.search(r"\bp0\d{3}\b", text), path
-    assert "<td>dyspnoea</td>\n<td>gp</td>\n<td>&lt;5</td>" in html
-    assert "\\&lt;" not in html and "\\_" not in html  # nothing escaped twice
-    assert "<td>&lt;0.001</td>" in html  # the likelihood-ratio p-value
+    assert "Temporal validation was not performed: no temporal_split_year in the protocol" in (
+        html.replace("\\_", "_")
+    )
+    assert "Internal–external validation was not performed" in html
 
 
 def test_rebuild_replaces_the_report_and_a_failed_build_keeps_the_old_one(
@@ -146,6 +106,24 @@ def test_rebuild_replaces_the_report_and_a_failed_build_keeps_the_old_one(
     assert not list(run.glob(".report.*"))
 
 
+def _other_run(run: Path) -> None:
+    summary = json.loads((run / "cohort" / "summary.json").read_text())
+    summary["protocol_fingerprint"] = "f" * 64
+    (run / "cohort" / "summary.json").write_text(json.dumps(summary))
+
+
+def _renamed_field(run: Path) -> None:
+    coefficients = json.loads((run / "results" / "coefficients.json").read_text())
+    coefficients["rows"][0]["index"] = coefficients["rows"][0].pop("term")
+    (run / "results" / "coefficients.json").write_text(json.dumps(coefficients))
+
+
+def _older_epi(run: Path) -> None:
+    performance = json.loads((run / "results" / "performance.json").read_text())
+    del performance["bundle_version"], performance["interval"]
+    (run / "results" / "performance.json").write_text(json.dumps(performance))
+
+
 @pytest.mark.parametrize(
     ("damage", "match"),
     [
@@ -153,17 +131,19 @@ def test_rebuild_replaces_the_report_and_a_failed_build_keeps_the_old_one(
          "not a run folder: protocol.json is missing"),
         (lambda run: (run / "results" / "performance.json").write_text("{"),
          r"performance.json: not valid JSON \(line 1"),
-        (lambda run: (run / "cohort" / "summary.json").write_text(
-            json.dumps({"protocol_fingerprint": "f" * 64, "n": 3})),
+        (_other_run,
          "summary.json: protocol fingerprint ffffffffffff… differs from protocol.json's"),
+        (_renamed_field, r"results/coefficients.json: does not match the results bundle's "
+         r"Coefficients layout: 'rows.0.term': Field required; 'rows.0.index': Extra inputs"),
+        (_older_epi, r"performance.json: .*'interval': Field required.* written by an older epi"),
     ],
-    ids=["no protocol", "bad json", "other run"],
+    ids=["no protocol", "bad json", "other run", "renamed field", "older epi"],
 )  # fmt: skip
 def test_damaged_bundles_are_reported_with_the_file(fresh_run: Path, damage, match: str) -> None:
-    run = fresh_run
-    damage(run)
+    damage(fresh_run)
     with pytest.raises(ReportError, match=match):
-        build_report(run, ())
+        build_report(fresh_run, ())
+    assert not (fresh_run / "report").exists()
 
 
 def test_missing_files_never_crash(fresh_run: Path) -> None:
@@ -224,23 +204,8 @@ def test_quarto_requested_without_quarto_is_an_error(
         _render.render(built["html"].parent, ["html"], use_quarto=True)
 
 
-def test_a_file_shaped_unlike_bundle_md_is_flagged_not_fatal(fresh_run: Path) -> None:
-    perf = json.loads((fresh_run / "results" / "performance.json").read_text())
-    perf["arms"] = ["gp_only", "cross_sector"]  # a list where a mapping is expected
-    (fresh_run / "results" / "performance.json").write_text(json.dumps(perf))
-    cal = json.loads((fresh_run / "results" / "calibration.json").read_text())
-    for curve in cal["curves"]:  # column form instead of records: still understood
-        pts = curve["points"]
-        curve["points"] = {k: [p[k] for p in pts] for k in pts[0]}
-    (fresh_run / "results" / "calibration.json").write_text(json.dumps(cal))
-    messages: list[str] = []
-    out = build_report(fresh_run, ("html",), progress=messages.append)
-    html = html_text(out["html"])
-    assert any("WARNING: part of the report not built: abstract" in m for m in messages)
-    assert "Not shown: this part could not be formatted from the results bundle" in html
-    assert '<figure id="fig-calibration">' in html
-
-
-def test_fixture_bundles_build_without_warnings(built: dict[str, Path]) -> None:
-    assert any("rendering pdf" in m for m in BUILD_MESSAGES)
-    assert not [m for m in BUILD_MESSAGES if "WARNING" in m or "without a target" in m]
+def test_the_real_runs_build_without_warnings(registers_run: Run, analysis_table_run: Run) -> None:
+    for run in (registers_run, analysis_table_run):
+        assert any("rendering html" in m for m in run.messages)
+        assert not [m for m in run.messages if "WARNING" in m or "without a target" in m]
+    assert any("rendering pdf" in m for m in registers_run.messages)

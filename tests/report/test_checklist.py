@@ -52,7 +52,7 @@ def test_every_item_is_mapped_to_a_section_or_a_reason(present: bool) -> None:
 def test_absent_analyses_mark_their_items_not_performed() -> None:
     items = {i.id: i for i in resolve_checklist({"performance": True})}
     assert items["12d"].status == items["23b"].status == "not performed"
-    assert "issue 9" in str(items["12d"].reason)
+    assert "no hierarchical model" in str(items["12d"].reason)
     assert items["23a"].status == "reported"
     assert items["10"].status == "not performed"  # sample_size.json absent
 

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from epi.exceptions import ReportError
-from epi.report import (
+from epi.disclosure import (
     SUPPRESSED,
     is_masked,
     mask_count,
@@ -17,6 +16,7 @@ from epi.report import (
     suppress_masked_line,
     suppress_table,
 )
+from epi.exceptions import ReportError
 from epi.report._flow import flow_boxes
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from epi._cores import usable_cores
 from epi.data.synth._generate import generate
 
 
@@ -40,7 +40,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument(
         "--workers",
         type=int,
-        default=min(2, os.cpu_count() or 1),
+        default=usable_cores(),
         help="worker processes (default: up to 2); the output does not depend on it",
     )
     p.add_argument("--quiet", action="store_true", help="no progress messages")

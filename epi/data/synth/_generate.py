@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -13,6 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from epi._cores import usable_cores
 from epi.data.synth import _notes, _tables, _truth
 from epi.data.synth._constants import CHUNK_PERSONS, GENERATOR_VERSION
 from epi.data.synth._model import make_region
@@ -188,7 +188,7 @@ def generate(
     if not 100 <= size <= 200_000:
         raise DataError(f"synthetic data: chunk_persons must be 100..200,000, got {size}")
     n_chunks = (persons + size - 1) // size
-    workers = max(1, min(int(workers), n_chunks, os.cpu_count() or 1))
+    workers = max(1, min(int(workers), n_chunks, usable_cores()))
     meta = {"seed": str(seed), "persons": str(persons)}
     jobs = [(seed, ci, persons, size) for ci in range(n_chunks)]
     with TableSink(out, meta) as sink, ExitStack() as stack:

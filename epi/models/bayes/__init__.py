@@ -30,17 +30,14 @@ from ._loo import LooResult, loo_risk, pointwise_log_likelihood, psis_k_threshol
 from ._model import BayesPiecewiseExponentialModel, BayesWeibullPHModel
 from ._priors import Priors
 from ._report import (
-    caterpillar_plot,
     compare_with_frequentist,
     group_effects,
     median_hazard_ratio,
     posterior_summary,
     risk_agreement,
-    shrinkage_plot,
     shrinkage_summary,
     shrinkage_table,
     variance_partition,
-    write_figure,
 )
 from ._sampling import (
     BFMI_MIN,
@@ -64,7 +61,6 @@ __all__ = [
     "available_samplers",
     "build_piecewise_exponential_model",
     "build_weibull_ph_model",
-    "caterpillar_plot",
     "check_diagnostics",
     "compare_with_frequentist",
     "group_effects",
@@ -79,9 +75,7 @@ __all__ = [
     "resolve_parametrisation",
     "risk_agreement",
     "sample",
-    "shrinkage_plot",
     "shrinkage_summary",
     "shrinkage_table",
     "variance_partition",
-    "write_figure",
 ]

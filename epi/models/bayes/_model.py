@@ -51,7 +51,7 @@ class _BayesSurvival:
         priors: Priors | Mapping[str, Any] | None = None,
         draws: int = 1000,
         tune: int = 1000,
-        chains: int = 2,
+        chains: int = 4,
         cores: int | None = None,
         seed: int = 20240101,
         sampler: Sampler = "auto",
@@ -330,7 +330,8 @@ class BayesWeibullPHModel(_BayesSurvival):
     priors : Priors or mapping, optional
         Prior settings (`Priors`; a protocol passes a mapping).
     draws, tune, chains : int
-        NUTS draws kept and tuning steps per chain, and chains.
+        NUTS draws kept and tuning steps per chain, and chains (default 4: split
+        R-hat and between-chain checks need more than two chains to be reliable).
     cores : int, optional
         Parallel chains (default ``min(chains, 2)``).
     seed : int
@@ -406,7 +407,7 @@ time_scale, diagnostics, parametrisation
         priors: Priors | Mapping[str, Any] | None = None,
         draws: int = 1000,
         tune: int = 1000,
-        chains: int = 2,
+        chains: int = 4,
         cores: int | None = None,
         seed: int = 20240101,
         sampler: Sampler = "auto",

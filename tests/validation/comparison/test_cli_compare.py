@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from epi.comparison import survival_nri
 from epi.exceptions import ValidationInputError
 from epi.validation._cli import add_commands
+from epi.validation.comparison import survival_nri
 
 REF_DIR = Path(__file__).parent / "reference"
 

@@ -10,7 +10,6 @@ results are written (docs/BUNDLE.md); predicted risks stay in memory.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,15 +19,34 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from epi.exceptions import EpiError, ModelError, StatisticalWarning
+from epi._cores import usable_cores
+from epi.bundle import (
+    AddedValue,
+    Calibration,
+    Coefficients,
+    DecisionCurves,
+    Heterogeneity,
+    Performance,
+    PHTest,
+    Resampling,
+    SampleSizeReport,
+    Subgroups,
+)
+from epi.disclosure import bundle_count
+from epi.exceptions import EpiError, ModelError, ProtocolError, StatisticalWarning
 from epi.features import FeatureSets, make_missing_handler
-from epi.models import ImputingModel, export_model_spec, make_model
+from epi.models import ImputingModel, export_model_spec, is_exportable, make_model
 from epi.models._registry import BAYES_KINDS
 from epi.protocol import ModelSpec, Protocol
 from epi.validation import calibration_curve
 from epi.validation._calibration import _binned
 from epi.validation._estimators import prepare
-from epi.validation._performance import MEASURES, evaluate_predictions, score
+from epi.validation._performance import (
+    INTERVAL_METHOD,
+    MEASURES,
+    evaluate_predictions,
+    score,
+)
 from epi.validation._resampling import (
     ResamplingResult,
     bootstrap_optimism,
@@ -36,11 +54,20 @@ from epi.validation._resampling import (
     internal_external_validation,
     temporal_validation,
 )
+from epi.validation._samplesize import riley_survival, rsquared_cs_from_lr
+from epi.validation.comparison import compare_arms, null_loglik
 
 if TYPE_CHECKING:
-    from epi.pipeline import RunContext
+    from epi.study._context import RunContext
 
-__all__ = ["ArmModel", "Designs", "analyse", "arms_of", "model_factory"]
+__all__ = [
+    "ArmModel",
+    "Designs",
+    "analyse",
+    "arms_of",
+    "comparison_settings",
+    "model_factory",
+]
 
 AGE_GROUPS = (0, 65, 75, 85, 200)
 #: Cluster columns of the cohort table that hierarchical models group by.
@@ -51,8 +78,9 @@ MCMC_NOT_RESAMPLED = (
     "performance is approximate leave-one-out from the one fit (PSIS-LOO, Vehtari, Gelman "
     "& Gabry 2017), and their posterior intervals carry the parameter uncertainty"
 )
-# Resamples run in parallel processes; the result does not depend on the count.
-N_JOBS = max(1, min(2, len(os.sched_getaffinity(0))))
+# Resamples run in parallel processes on every usable core; the result does not depend
+# on the count.
+N_JOBS = usable_cores()
 
 
 Designs = dict[str, tuple[list[str], pd.DataFrame]]
@@ -66,6 +94,25 @@ def arms_of(protocol: Protocol, features: FeatureSets) -> Designs:
     else:
         arms = {"all": list(features.names)}
     return {arm: (sets, features.design(sets)) for arm, sets in arms.items()}
+
+
+def comparison_settings(protocol: Protocol) -> dict[str, Any]:
+    """`compare_arms` keyword arguments from the protocol (reference, horizon, B, seed,
+    thresholds, risk groups)."""
+    if protocol.comparisons is None:
+        raise ProtocolError(
+            "the protocol has no comparisons section; name a reference arm and extended "
+            "arms under comparisons: to estimate added value."
+        )
+    v = protocol.validation
+    return {
+        "reference": protocol.comparisons.reference,
+        "horizon": float(protocol.outcome.horizon_days),
+        "n_bootstrap": int(v.bootstrap),
+        "seed": int(protocol.seed),
+        "thresholds": v.thresholds,
+        "risk_groups": v.risk_groups,
+    }
 
 
 def model_factory(protocol: Protocol, spec: ModelSpec) -> Callable[[], ImputingModel]:
@@ -109,11 +156,20 @@ def _interval(value: float | None) -> dict[str, float | None]:
     return {"estimate": value, "lower": None, "upper": None}
 
 
+#: How every interval of performance.json is computed (the bundle says it, the report prints it).
+INTERVAL_DESCRIPTION = (
+    f"Apparent: {INTERVAL_METHOD}, over resamples of persons with the predicted risks held "
+    "fixed. Optimism-corrected: the apparent interval shifted by the bootstrap optimism "
+    "(Harrell, Regression Modeling Strategies, section 5.3), so it holds its estimate. "
+    "Cross-validated, temporal and internal-external estimates: point estimates."
+)
+
+
 def _shifted(apparent: dict[str, Any], corrected: dict[str, float]) -> dict[str, Any]:
     """Optimism-corrected estimates with the apparent interval shifted by the optimism.
 
     The shift keeps the interval's width from the apparent bootstrap — the usual
-    approximation (Harrell, RMS §5.3); it is labelled so in the report.
+    approximation (Harrell, RMS §5.3); see `INTERVAL_DESCRIPTION`.
     """
     out = {}
     for m in MEASURES:
@@ -139,25 +195,39 @@ def _point(result: Any) -> dict[str, Any] | None:
 
 
 def _coefficients(fitted: ImputingModel) -> list[dict[str, Any]]:
+    """Coefficient rows (``CoefficientRow``) of a single fitted Cox model; none otherwise."""
     model = fitted.models_[0]
     if len(fitted.models_) > 1 or not hasattr(model, "summary"):
         return []
-    table = model.summary()
-    return _records(table) if isinstance(table, pd.DataFrame) else []
+    table = model.summary().rename(columns={"hr_lower_95": "hr_lower", "hr_upper_95": "hr_upper"})
+    return _records(table.rename_axis("term"))
 
 
-def _ph_test(fitted: ImputingModel) -> list[dict[str, Any]]:
-    model = fitted.models_[0]
-    if len(fitted.models_) > 1 or not hasattr(model, "ph_test"):
+def _ph_test(fit: ArmModel) -> list[dict[str, Any]]:
+    """Proportional-hazards test rows (``PHTestRow``); a test that cannot run is said."""
+    model = fit.fitted.models_[0]
+    if len(fit.fitted.models_) > 1 or not hasattr(model, "ph_test"):
+        return []
+    if float(getattr(model, "penalizer", 0.0) or 0.0) > 0:
+        # the score test is centred on the unpenalised maximum: at a penalised estimate
+        # it rejects for every term, whatever the hazards do
         return []
     try:
         table = model.ph_test()
-    except EpiError:
+    except EpiError as exc:
+        warnings.warn(
+            f"{fit.label}: the proportional-hazards test could not be computed ({exc}); the "
+            "report shows none for this model.",
+            StatisticalWarning,
+            stacklevel=2,
+        )
         return []
     return _records(table)
 
 
-def _subgroups(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
+def _subgroups(
+    table: pd.DataFrame, fits: list[ArmModel], horizon: float, min_cell: int
+) -> list[dict[str, Any]]:
     """Apparent performance by sex, age group and municipality (fairness, TRIPOD+AI 23a)."""
     groupings = {}
     if "sex" in table:
@@ -181,8 +251,8 @@ def _subgroups(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> lis
                     "model": fit.model,
                     "subgroup": subgroup,
                     "level": level,
-                    "n": int(mask.sum()),
-                    "events": events,
+                    "n": bundle_count(int(mask.sum()), min_cell),
+                    "events": bundle_count(events, min_cell),
                 }
                 if events >= 10 and events < mask.sum():
                     with warnings.catch_warnings():
@@ -201,7 +271,9 @@ def _subgroups(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> lis
     return rows
 
 
-def _calibration(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> list[dict[str, Any]]:
+def _calibration(
+    table: pd.DataFrame, fits: list[ArmModel], horizon: float, min_cell: int
+) -> list[dict[str, Any]]:
     duration = table["duration"].to_numpy(float)
     event = table["event"].to_numpy(int)
     hd = prepare(duration, event, horizon)
@@ -217,7 +289,7 @@ def _calibration(table: pd.DataFrame, fits: list[ArmModel], horizon: float) -> l
                 "groups": [
                     {
                         "group": int(g.bin),
-                        "n": int(g.n),
+                        "n": bundle_count(int(g.n), min_cell),
                         "predicted": float(g.mean_predicted),
                         "observed": float(g.observed),
                     }
@@ -321,17 +393,17 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
             }
             fits.append(ArmModel(arm, spec.name, spec.kind, X.shape[1], fitted, risk, res))
 
+    added_value = None
     if paired:
-        _added_value(ctx, outcome, designs, [f for f in fits if f.model == primary.name])
+        added_value = _added_value(
+            ctx, outcome, designs, [f for f in fits if f.model == primary.name]
+        )
     elif protocol.comparisons is not None and primary.kind in BAYES_KINDS:
         ctx.progress(f"added value: skipped, the first model ({primary.name}) is Bayesian")
 
     heterogeneity = [_heterogeneity(ctx, f, fits) for f in fits if f.kind in BAYES_KINDS]
     if heterogeneity:
-        ctx.write_json(
-            "results/heterogeneity.json",
-            {"models": heterogeneity, "resampling": MCMC_NOT_RESAMPLED},
-        )
+        ctx.write(Heterogeneity, models=heterogeneity, resampling=MCMC_NOT_RESAMPLED)
     ctx.progress("performance with bootstrap confidence intervals")
     apparent = evaluate_predictions(
         duration,
@@ -357,68 +429,167 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
             "not_resampled": MCMC_NOT_RESAMPLED if fit.kind in BAYES_KINDS else None,
             "cross_validation": fit.resampling["cv"].method if fit.resampling["cv"] else None,
         }
-    ctx.write_json(
-        "results/performance.json",
-        {
-            "horizon_days": horizon,
-            "n": apparent["n"],
-            "events": apparent["events"],
-            "competing_events": apparent["competing_events"],
-            "observed_risk": apparent["observed_risk"],
-            "bootstrap": v.bootstrap,
-            "folds": v.folds,
-            "temporal_not_done": temporal_reason,
-            "internal_external_by": v.internal_external,
-            "arms": performance,
-        },
+    min_cell = protocol.report.min_cell_size
+    ctx.write(
+        Performance,
+        horizon_days=horizon,
+        n=apparent["n"],
+        events=bundle_count(apparent["events"], min_cell),
+        competing_events=bundle_count(apparent["competing_events"], min_cell),
+        observed_risk=apparent["observed_risk"],
+        bootstrap=v.bootstrap,
+        folds=v.folds,
+        interval=INTERVAL_DESCRIPTION,
+        temporal_not_done=temporal_reason,
+        internal_external_by=v.internal_external,
+        arms=performance,
     )
-    ctx.write_json(
-        "results/resampling.json",
-        {
+    if added_value is not None:
+        ctx.write(AddedValue, **_one_interval(added_value, performance, min_cell))
+    ctx.write(
+        Resampling,
+        fits={
             f.label: {k: r.to_dict() if r is not None else None for k, r in f.resampling.items()}
             for f in fits
         },
     )
-    curves = [
-        {
-            "arm": arm,
-            "model": model,
-            "threshold": row["threshold"],
-            "net_benefit": row["net_benefit"]["estimate"],
-        }
-        for row in apparent["net_benefit"]
-        for arm, model in [_split_label(row["model"])]
-    ]
-    curves += [
-        {"arm": "", "model": "treat_none", "threshold": t, "net_benefit": 0.0}
-        for t in sorted({c["threshold"] for c in curves})
-    ]
-    ctx.write_json("results/decision_curves.json", {"curves": curves})
-    ctx.write_json("results/calibration.json", {"curves": _calibration(people, fits, horizon)})
-    ctx.write_json("results/subgroups.json", {"rows": _subgroups(people, fits, horizon)})
+    ctx.write(DecisionCurves, curves=_decision_curves(apparent["net_benefit"]))
+    ctx.write(Calibration, curves=_calibration(people, fits, horizon, min_cell))
+    ctx.write(Subgroups, rows=_subgroups(people, fits, horizon, min_cell))
     coefficients, ph = [], []
     for fit in fits:
         coefficients += [
             {"arm": fit.arm, "model": fit.model, **r} for r in _coefficients(fit.fitted)
         ]
-        ph += [{"arm": fit.arm, "model": fit.model, **r} for r in _ph_test(fit.fitted)]
-        if len(fit.fitted.models_) == 1 and fit.kind not in BAYES_KINDS:
+        ph += [{"arm": fit.arm, "model": fit.model, **r} for r in _ph_test(fit)]
+        if len(fit.fitted.models_) == 1 and is_exportable(fit.fitted.model_):
+            # a non-finite coefficient stops the run here, naming the model
             try:
                 export_model_spec(
                     fit.fitted.model_,
                     ctx.work_dir / "results" / "models" / f"{fit.arm}__{fit.model}.json",
                     horizons=(horizon,),
                 )
-            except ModelError:
-                pass  # forests and boosting have no closed-form specification
-    ctx.write_json("results/coefficients.json", {"rows": coefficients})
-    ctx.write_json("results/ph_test.json", {"rows": ph})
+            except ModelError as exc:
+                raise ModelError(f"{fit.label}: {exc}") from exc
+    ctx.write(Coefficients, rows=coefficients)
+    ctx.write(PHTest, rows=ph)
+    ctx.write(SampleSizeReport, **_sample_size(protocol, fits, designs, people))
     return fits
+
+
+def _decision_curves(net_benefit: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Net benefit per arm × model and of the two reference strategies (``arm`` None)."""
+    curves = []
+    for row in net_benefit:
+        arm, model = _split_label(row["model"])
+        curves.append(
+            {
+                "arm": arm,
+                "model": model,
+                "threshold": row["threshold"],
+                "net_benefit": row["net_benefit"]["estimate"],
+            }
+        )
+    curves += [
+        {"arm": None, "model": "treat_none", "threshold": t, "net_benefit": 0.0}
+        for t in sorted({c["threshold"] for c in curves})
+    ]
+    return curves
+
+
+def _one_interval(
+    added_value: dict[str, Any], performance: dict[str, Any], min_cell: int
+) -> dict[str, Any]:
+    """``added_value.json`` with each arm's measures carrying performance.json's intervals.
+
+    Every arm's optimism-corrected measure is one number in the bundle, with one
+    interval: the apparent bootstrap interval shifted by the optimism
+    (`INTERVAL_DESCRIPTION`). The paired refits' spread stays the interval of the
+    differences between arms only, where fitting variability belongs.
+    """
+    arms = []
+    for entry in added_value["arms"]:
+        perf = performance[entry["arm"]]["models"][entry["model"]]
+        measures = {}
+        for m, stat in entry["measures"].items():
+            app = perf["apparent"].get(m, {})
+            cor = (perf["optimism_corrected"] or {}).get(m, {})
+            measures[m] = {
+                **stat,
+                "lower": cor.get("lower"),
+                "upper": cor.get("upper"),
+                "apparent_lower": app.get("lower"),
+                "apparent_upper": app.get("upper"),
+            }
+        arms.append({**entry, "measures": measures})
+    return {
+        **added_value,
+        "events": bundle_count(added_value["events"], min_cell),
+        "competing_events": bundle_count(added_value["competing_events"], min_cell),
+        "arms": arms,
+    }
+
+
+def _sample_size(
+    protocol: Protocol, fits: list[ArmModel], designs: Designs, people: pd.DataFrame
+) -> dict[str, Any]:
+    """Riley et al. (BMJ 2020) criteria for every arm, against the persons and events at hand.
+
+    The anticipated R²_CS is the protocol's ``validation.anticipated_r2_cs``, or
+    else ``1 - exp(-LR/n)`` of the primary Cox model of the reference arm (its
+    apparent fit: optimistic, so the criteria are lenient). Candidate
+    parameters are each arm's design columns (spline terms included).
+    """
+    duration = people["duration"].to_numpy(float) / 365.25
+    event = people["event"].to_numpy(int) == 1
+    n, events = int(duration.size), int(event.sum())
+    horizon_years = float(protocol.outcome.horizon_days) / 365.25
+    r2 = protocol.validation.anticipated_r2_cs
+    source = "the protocol (validation.anticipated_r2_cs)"
+    if r2 is None:
+        target = protocol.comparisons.reference if protocol.comparisons else next(iter(designs))
+        primary = protocol.models[0].name
+        fit = next((f for f in fits if f.model == primary and f.arm == target), None)
+        model = fit.fitted.models_[0] if fit is not None and len(fit.fitted.models_) == 1 else None
+        if model is None or not hasattr(model, "loglik_") or fit is None or fit.kind != "cox":
+            return {
+                "rsquared_source": "not assessed: give validation.anticipated_r2_cs",
+                "arms": {},
+            }
+        lr = 2.0 * (model.loglik_ - null_loglik(duration, event))
+        r2 = rsquared_cs_from_lr(lr, n)
+        source = (
+            f"the apparent fit of the primary model ({primary}) on the '{fit.arm}' arm "
+            "(1 - exp(-LR/n); optimistic)"
+        )
+    arms = {}
+    for arm, (_, X) in designs.items():
+        result = riley_survival(
+            parameters=max(1, int(X.shape[1])),
+            rsquared_cs=r2,
+            rate=events / duration.sum(),
+            timepoint=horizon_years,
+            meanfup=float(duration.mean()),
+            n_available=n,
+            events_available=events,
+        )
+        arms[arm] = result.to_dict()
+        if not result.meets:
+            warnings.warn(
+                f"arm '{arm}': {X.shape[1]} candidate parameters need at least {result.n} "
+                f"persons by the Riley et al. criteria (R²_CS {r2:.3f}); the data have {n}. "
+                f"At most {result.max_parameters} parameters meet criteria 1 and 2: expect "
+                "overfitting (calibration slope well below 1), or penalise the model.",
+                StatisticalWarning,
+                stacklevel=2,
+            )
+    return {"rsquared_source": source, "arms": arms}
 
 
 def _added_value(
     ctx: RunContext, outcome: pd.DataFrame, designs: Designs, primary: list[ArmModel]
-) -> None:
+) -> dict[str, Any]:
     """Paired comparison of every arm with the reference arm (the study's headline).
 
     Done with the protocol's first model, which the protocol lists first as its
@@ -426,8 +597,6 @@ def _added_value(
     measure is scored on the paired refits, and each arm's optimism correction is
     taken from them (written to ``added_value.json`` and ``performance.json``).
     """
-    from epi.comparison import compare_arms
-
     model = primary[0].model
     ctx.progress(f"added value: paired bootstrap of every arm / {model}")
     factory = model_factory(ctx.protocol, ctx.protocol.models[0])
@@ -436,12 +605,11 @@ def _added_value(
         primary,
         outcome,
         {arm: X for arm, (_, X) in designs.items()},
-        ctx.protocol,
         factories,
         n_jobs=N_JOBS,
         arm_measures=MEASURES,
+        **comparison_settings(ctx.protocol),
     )
-    ctx.write_json("results/added_value.json", result)
     by_arm = {a["arm"]: a for a in result["arms"] if a["model"] == model}
     for fit in primary:
         scores = by_arm[fit.arm]["measures"]
@@ -458,6 +626,7 @@ def _added_value(
                 "paired": "the resamples and refits of results/added_value.json",
             },
         )
+    return result
 
 
 def _bayes_fit(
@@ -529,6 +698,7 @@ def _heterogeneity(
     paths relative to ``results/``). Intervals are ``prob`` credible intervals.
     """
     from epi.models import CoxModel, WeibullModel, bayes
+    from epi.report import caterpillar_plot, shrinkage_plot, write_figure
 
     model = fit.fitted.model_
     min_cell = ctx.protocol.report.min_cell_size
@@ -578,11 +748,11 @@ def _heterogeneity(
         }
         stem = f"{fit.arm}__{fit.model}__{group}"
         for kind, fig in (
-            ("caterpillar", bayes.caterpillar_plot(model, group, prob=prob, min_size=min_cell)),
-            ("shrinkage", bayes.shrinkage_plot(model, group, min_size=min_cell, table=table)),
+            ("caterpillar", caterpillar_plot(model, group, prob=prob, min_size=min_cell)),
+            ("shrinkage", shrinkage_plot(model, group, min_size=min_cell, table=table)),
         ):
             for suffix in ("svg", "png"):
-                bayes.write_figure(fig, results / "figures" / f"{kind}_{stem}.{suffix}")
+                write_figure(fig, results / "figures" / f"{kind}_{stem}.{suffix}")
             out["figures"][kind][group] = f"figures/{kind}_{stem}.svg"
 
     # the comparator: the arm's first non-Bayesian fit with log hazard ratios
@@ -631,8 +801,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return frame.reset_index().replace({np.nan: None}).to_dict(orient="records")
 
 
-def _split_label(label: str) -> tuple[str, str]:
+def _split_label(label: str) -> tuple[str | None, str]:
+    """``"arm / model"`` → (arm, model); a reference strategy (``treat_all``) has no arm."""
     if " / " in label:
         arm, model = label.split(" / ", 1)
         return arm, model
-    return "", label
+    return None, label

@@ -21,7 +21,9 @@ import warnings
 import numpy as np
 import pytest
 
-from epi.comparison import (
+from epi.exceptions import ValidationInputError
+from epi.validation import plot_decision_curve
+from epi.validation.comparison import (
     PAIR_STATISTICS,
     added_value_text,
     compare_arms,
@@ -32,9 +34,7 @@ from epi.comparison import (
     plot_delta_net_benefit,
     plot_forest,
 )
-from epi.exceptions import ValidationInputError
-from epi.validation import plot_decision_curve
-from tests.comparison._sim import HORIZON, fit_arms, protocol_for, simulate
+from tests.validation.comparison._sim import HORIZON, fit_arms, settings_for, simulate
 
 PRIMARY = ("harrell_c", "uno_c", "auc", "brier", "ipa", "idi", "nri_event", "nri_nonevent")
 
@@ -105,27 +105,27 @@ def test_apparent_differences_equal_differences_of_arm_scores(compared: dict) ->
 def test_parallel_gives_the_same_result() -> None:
     d = simulate(400, seed=3)
     fits, factories = fit_arms(d)
-    p = protocol_for(list(d.X), bootstrap=4)
-    one = compare_arms(fits, d.outcome, d.X, p, factories, n_jobs=1)
-    two = compare_arms(fits, d.outcome, d.X, p, factories, n_jobs=2)
+    p = settings_for(4)
+    one = compare_arms(fits, d.outcome, d.X, factories, n_jobs=1, **p)
+    two = compare_arms(fits, d.outcome, d.X, factories, n_jobs=2, **p)
     one.pop("cpu_seconds_resamples"), two.pop("cpu_seconds_resamples")
     assert json.dumps(one) == json.dumps(two)
 
 
 def test_paired_refits_give_each_arm_the_bootstrap_optimism_correction() -> None:
-    """epi.analysis takes the primary model's optimism correction from the paired
+    """epi.study takes the primary model's optimism correction from the paired
     refits instead of bootstrapping it again: with the same seed both give the same
     corrected value for every measure."""
     from epi.validation import MEASURES, bootstrap_optimism
-    from tests.comparison._sim import cox_factory
+    from tests.validation.comparison._sim import cox_factory
 
     d = simulate(400, seed=3)
     fits, factories = fit_arms(d)
-    p = protocol_for(list(d.X), bootstrap=6)
-    paired = compare_arms(fits, d.outcome, d.X, p, factories, arm_measures=MEASURES)
+    p = settings_for(6)
+    paired = compare_arms(fits, d.outcome, d.X, factories, arm_measures=MEASURES, **p)
     for arm in ("gp", "gp_muni"):
         alone = bootstrap_optimism(
-            cox_factory, d.X[arm], d.outcome, HORIZON, n_bootstrap=6, seed=p.seed
+            cox_factory, d.X[arm], d.outcome, HORIZON, n_bootstrap=6, seed=p["seed"]
         )
         scores = next(a for a in paired["arms"] if a["arm"] == arm)["measures"]
         assert set(scores) == set(MEASURES)
@@ -185,23 +185,19 @@ def test_compare_predictions_bad_input(name: str, change: dict, message: str) ->
 
 def test_compare_arms_bad_input(design) -> None:
     fits, factories = fit_arms(design)
-    p = protocol_for(list(design.X), bootstrap=0)
+    p = settings_for(0)
     with pytest.raises(ValidationInputError, match="no fit of the reference arm 'gp'"):
-        compare_arms(fits[1:], design.outcome, design.X, p, factories)
+        compare_arms(fits[1:], design.outcome, design.X, factories, **p)
     with pytest.raises(ValidationInputError, match="no factory for \\('gp_muni', 'cox'\\)"):
-        compare_arms(fits, design.outcome, design.X, p, dict(list(factories.items())[:2]))
+        compare_arms(fits, design.outcome, design.X, dict(list(factories.items())[:2]), **p)
     shuffled = {k: v.iloc[::-1] for k, v in design.X.items()}
     with pytest.raises(ValidationInputError, match="is not indexed like the outcome"):
-        compare_arms(fits, design.outcome, shuffled, p, factories)
-    with pytest.raises(ValidationInputError, match="no comparisons section"):
-        compare_arms(
-            fits, design.outcome, design.X, p.model_copy(update={"comparisons": None}), factories
-        )
+        compare_arms(fits, design.outcome, shuffled, factories, **p)
 
 
 def test_without_bootstrap_only_apparent_values(design) -> None:
     fits, factories = fit_arms(design)
-    out = compare_arms(fits, design.outcome, design.X, protocol_for(list(design.X), 0), factories)
+    out = compare_arms(fits, design.outcome, design.X, factories, **settings_for(0))
     d = out["comparisons"][0]["differences"]["harrell_c"]
     assert out["optimism_corrected"] is False
     assert d["lower"] is None and d["optimism"] is None
@@ -246,11 +242,11 @@ def test_no_warnings_on_clean_data(design) -> None:
     fits, factories = fit_arms(design)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        compare_arms(fits, design.outcome, design.X, protocol_for(list(design.X), 2), factories)
+        compare_arms(fits, design.outcome, design.X, factories, **settings_for(2))
 
 
 def test_write_comparison_files(tmp_path) -> None:
-    from epi.comparison import write_comparison
+    from epi.validation.comparison import write_comparison
 
     d = simulate(300, seed=5)
     fits, _ = fit_arms(d)

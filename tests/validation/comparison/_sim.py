@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from epi.analysis import ArmModel
 from epi.models import make_model
-from epi.protocol import ComparisonSpec, load_protocol
+from epi.protocol import load_protocol
+from epi.study import ArmModel
 
 HORIZON = 1826.0
 PROTOCOL_FILE = "protocols/hf_in_t2d.yaml"
@@ -54,17 +54,18 @@ def simulate(n: int, seed: int, *, extra_arms: int = 0) -> Design:
     return Design(outcome, X)
 
 
-def protocol_for(arms: list[str], bootstrap: int, seed: int = 7):
-    """The HF protocol with these arms (reference ``gp``), B and seed."""
+def settings_for(bootstrap: int, seed: int = 7) -> dict:
+    """compare_arms settings of the HF protocol (thresholds, risk groups) with reference
+    ``gp``, this design's horizon, B and seed, as `epi.study.comparison_settings` makes them."""
     p = load_protocol(PROTOCOL_FILE)
-    return p.model_copy(
-        update={
-            "comparisons": ComparisonSpec(reference="gp", arms={a: ["gp"] for a in arms}),
-            "validation": p.validation.model_copy(update={"bootstrap": bootstrap}),
-            "outcome": p.outcome.model_copy(update={"horizon_days": HORIZON}),
-            "seed": seed,
-        }
-    )
+    return {
+        "reference": "gp",
+        "horizon": HORIZON,
+        "n_bootstrap": bootstrap,
+        "seed": seed,
+        "thresholds": p.validation.thresholds,
+        "risk_groups": p.validation.risk_groups,
+    }
 
 
 def cox_factory():
@@ -72,7 +73,7 @@ def cox_factory():
 
 
 def fit_arms(design: Design, model: str = "cox") -> tuple[list[ArmModel], dict]:
-    """Apparent fits of every arm and the factories, as epi.analysis makes them."""
+    """Apparent fits of every arm and the factories, as epi.study makes them."""
     fits, factories = [], {}
     for arm, X in design.X.items():
         fitted = cox_factory().fit(X, design.outcome)

@@ -10,21 +10,22 @@ bootstrap that refits every arm's whole procedure on the same resamples, and
 estimates are optimism-corrected.
 """
 
-from epi.comparison._nested import likelihood_ratio_test, null_loglik
-from epi.comparison._paired import (
+from epi.validation.comparison._nested import likelihood_ratio_test, null_loglik
+from epi.validation.comparison._paired import (
     ARM_MEASURES,
     DIFFERENCE_MEASURES,
     PAIR_STATISTICS,
     compare_arms,
     compare_predictions,
 )
-from epi.comparison._reclassification import survival_idi, survival_nri
-from epi.comparison._report import (
+from epi.validation.comparison._reclassification import survival_idi, survival_nri
+from epi.validation.comparison._report import (
     FOREST_STATISTICS,
     added_value_text,
     decision_curves,
     delta_net_benefit_table,
     forest_data,
+    forest_figure,
     plot_delta_net_benefit,
     plot_forest,
     write_comparison,
@@ -41,6 +42,7 @@ __all__ = [
     "decision_curves",
     "delta_net_benefit_table",
     "forest_data",
+    "forest_figure",
     "likelihood_ratio_test",
     "null_loglik",
     "plot_delta_net_benefit",

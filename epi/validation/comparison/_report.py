@@ -17,11 +17,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
-from epi.comparison._paired import LOWER_IS_BETTER, PAIR_STATISTICS, compare_predictions
 from epi.exceptions import ValidationInputError
+from epi.format import fmt_measure, fmt_p
 from epi.io import atomic_write_json, atomic_write_text
 from epi.validation._decision import TREAT_ALL, TREAT_NONE
 from epi.validation._plots import _save
+from epi.validation.comparison._paired import LOWER_IS_BETTER, PAIR_STATISTICS, compare_predictions
 
 #: Display names of the pair statistics.
 LABELS: dict[str, str] = {
@@ -125,21 +126,21 @@ def plot_forest(
     *,
     statistics: Sequence[str] = FOREST_STATISTICS,
 ) -> list[Path]:
+    """Write `forest_figure` to ``stem.png`` and ``stem.svg``; return the files written."""
+    return _save(forest_figure(result, statistics=statistics), stem)
+
+
+def forest_figure(
+    result: Mapping[str, Any], *, statistics: Sequence[str] = FOREST_STATISTICS
+) -> Figure:
     """Forest plot of the differences with their intervals, one panel per statistic.
 
     Parameters
     ----------
     result : dict
         From :func:`compare_arms` or :func:`compare_predictions`.
-    stem : path-like
-        Output path without suffix; ``.png`` and ``.svg`` are written.
     statistics : sequence of str
         Panels, in order.
-
-    Returns
-    -------
-    list of Path
-        The files written.
     """
     data = forest_data(result, statistics)
     rows = data[["model", "arm"]].drop_duplicates().reset_index(drop=True)
@@ -181,7 +182,7 @@ def plot_forest(
         va="top",
     )
     fig.tight_layout()
-    return _save(fig, stem)
+    return fig
 
 
 def delta_net_benefit_table(result: Mapping[str, Any]) -> pd.DataFrame:
@@ -288,26 +289,9 @@ def plot_delta_net_benefit(result: Mapping[str, Any], stem: str | os.PathLike[st
 # ------------------------------------------------------------------------ text
 
 
-def _fmt(x: float | None, digits: int = 3) -> str:
-    if x is None or pd.isna(x):
-        return "NA"
-    if round(x, digits) == 0:
-        x = 0.0  # no "-0.000"
-    s = f"{x:+.{digits}f}"
-    return s.replace("-", "−")
-
-
 def _ci(d: Mapping[str, Any], digits: int = 3) -> str:
-    est = _fmt(d.get("estimate"), digits)
-    if d.get("lower") is None or d.get("upper") is None:
-        return est
-    return f"{est} ({_fmt(d['lower'], digits)} to {_fmt(d['upper'], digits)})"
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "NA"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """A difference with its interval, signed (`epi.format`)."""
+    return fmt_measure(d, digits, signed=True)
 
 
 def _verdict(stat: str, d: Mapping[str, Any]) -> str:
@@ -408,7 +392,8 @@ def added_value_text(result: Mapping[str, Any], *, heading: bool = True) -> str:
                 lr = c["likelihood_ratio"]
                 adequacy = "NA" if lr["adequacy"] is None else f"{lr['adequacy']:.2f}"
                 lines.append(
-                    f"| {c['arm']} | {lr['chi2']:.1f} | {lr['df']} | {_p(lr['p'])} | {adequacy} |"
+                    f"| {c['arm']} | {lr['chi2']:.1f} | {lr['df']} | {fmt_p(lr['p'])} "
+                    f"| {adequacy} |"
                 )
             lines.append("")
             lines.append(
@@ -451,7 +436,7 @@ def added_value_text(result: Mapping[str, Any], *, heading: bool = True) -> str:
         cells = []
         for c in cols:
             m = a["measures"].get(c)
-            cells.append("NA" if m is None else _ci(m).lstrip("+"))
+            cells.append(fmt_measure(m))
         lines.append(f"| {a['arm']} | {a['model']} | " + " | ".join(cells) + " |")
     lines.append("")
     return "\n".join(lines)

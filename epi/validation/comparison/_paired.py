@@ -26,28 +26,38 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from epi.comparison._nested import likelihood_ratio_test
-from epi.comparison._netbenefit import net_benefits
-from epi.comparison._reclassification import _idi, _idi_weights, _nri, check_cuts
 from epi.exceptions import StatisticalWarning, ValidationInputError
 from epi.validation._checks import as_outcome, as_risk, check_horizon
-from epi.validation._decision import _treat_all, check_thresholds
+from epi.validation._decision import _treat_all, check_thresholds, net_benefits
 from epi.validation._estimators import HorizonData, prepare
 from epi.validation._parallel import map_resamples
-from epi.validation._performance import score
+from epi.validation._performance import bootstrap_spread, score
 from epi.validation._resampling import _fit_predict, _FitLog, _subset
-
-if TYPE_CHECKING:
-    from epi.analysis import ArmModel
-    from epi.protocol import Protocol
+from epi.validation.comparison._nested import likelihood_ratio_test
+from epi.validation.comparison._reclassification import _idi, _idi_weights, _nri, check_cuts
 
 FloatArray = NDArray[np.float64]
+
+
+class ArmFit(Protocol):
+    """What `compare_arms` needs of a fitted arm: names, the fitted model and its risks."""
+
+    arm: str
+    model: str
+    fitted: Any
+    risk: NDArray[np.float64]
+
+    @property
+    def label(self) -> str:
+        """``arm / model``."""
+        ...
+
 
 #: Measures whose difference (extended - reference) is reported.
 DIFFERENCE_MEASURES: tuple[str, ...] = ("harrell_c", "uno_c", "auc", "brier", "ipa")
@@ -145,15 +155,6 @@ def _all_stats(
     return out
 
 
-def _spread(values: FloatArray, level: float) -> tuple[float | None, float | None]:
-    """Distances of the percentile limits below and above the bootstrap median."""
-    ok = values[np.isfinite(values)]
-    if ok.size == 0:
-        return None, None
-    lo, med, hi = np.quantile(ok, [(1 - level) / 2, 0.5, (1 + level) / 2])
-    return float(med - lo), float(hi - med)
-
-
 def _num(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
@@ -179,7 +180,7 @@ def _summaries(
             "optimism": None,
         }
         if boot is not None and boot.shape[0] and app is not None:
-            below, above = _spread(boot[:, j], level)
+            below, above = bootstrap_spread(boot[:, j], level)
             if below is not None and above is not None:
                 row["apparent_lower"], row["apparent_upper"] = app - below, app + above
                 row["lower"], row["upper"] = app - below, app + above
@@ -386,13 +387,13 @@ def compare_predictions(
 
 
 def _check_fits(
-    fits: Sequence[ArmModel],
+    fits: Sequence[ArmFit],
     outcome: pd.DataFrame,
     X_by_arm: Mapping[str, pd.DataFrame],
     reference: str,
     factories: Mapping[tuple[str, str], Callable[[], Any]],
-) -> dict[str, list[ArmModel]]:
-    by_model: dict[str, list[ArmModel]] = {}
+) -> dict[str, list[ArmFit]]:
+    by_model: dict[str, list[ArmFit]] = {}
     for fit in fits:
         by_model.setdefault(fit.model, []).append(fit)
     if not by_model:
@@ -417,7 +418,7 @@ def _check_fits(
             if (f.arm, f.model) not in factories:
                 raise ValidationInputError(
                     f"compare_arms: no factory for ({f.arm!r}, {f.model!r}); pass "
-                    "factories[(arm, model)] = model_factory(protocol, spec)."
+                    "factories[(arm, model)] = a function returning the unfitted model."
                 )
             X = X_by_arm[f.arm]
             if not X.index.equals(outcome.index):
@@ -483,12 +484,17 @@ def _resample(
 
 
 def compare_arms(
-    fits: Sequence[ArmModel],
+    fits: Sequence[ArmFit],
     outcome: pd.DataFrame,
     X_by_arm: Mapping[str, pd.DataFrame],
-    protocol: Protocol,
     factories: Mapping[tuple[str, str], Callable[[], Any]],
     *,
+    reference: str,
+    horizon: float,
+    n_bootstrap: int,
+    seed: int,
+    thresholds: Sequence[float],
+    risk_groups: Sequence[float],
     n_jobs: int = 1,
     level: float = 0.95,
     arm_measures: Sequence[str] = ARM_MEASURES,
@@ -497,22 +503,28 @@ def compare_arms(
 
     Parameters
     ----------
-    fits : sequence of ArmModel
-        Fitted arms (``arm``, ``model``, ``fitted``, ``risk`` on all persons)
-        from :func:`epi.analysis.analyse`; every model needs a fit of the
-        reference arm ``protocol.comparisons.reference``.
+    fits : sequence of ArmFit
+        Fitted arms (``arm``, ``model``, ``fitted``, ``risk`` on all persons);
+        every model needs a fit of the ``reference`` arm. The extended arms
+        are reported in the order of ``fits``.
     outcome : pandas.DataFrame
         ``duration`` and ``event`` indexed by ``person_id``.
     X_by_arm : mapping of str to DataFrame
         Each arm's design matrix, indexed like ``outcome``.
-    protocol : Protocol
-        Horizon (``outcome.horizon_days``), reference arm, B
-        (``validation.bootstrap``), decision thresholds
-        (``validation.thresholds``), NRI cut-offs (``validation.risk_groups``)
-        and ``seed``.
     factories : mapping of (arm, model) to callable
-        Unfitted-model factories (``epi.analysis.model_factory``); refitted in
-        every resample.
+        Unfitted-model factories, refitted in every resample.
+    reference : str
+        The reference arm.
+    horizon : float
+        Prediction horizon (the outcome's time unit).
+    n_bootstrap : int
+        Paired bootstrap resamples (0: apparent differences only).
+    seed : int
+        Seed of the resamples.
+    thresholds : sequence of float
+        Risk thresholds of the net benefit.
+    risk_groups : sequence of float
+        Cut-offs of the categorical NRI.
     n_jobs : int
         Parallel processes (joblib); results do not depend on it.
     level : float
@@ -544,26 +556,19 @@ def compare_arms(
         When resamples are dropped (a fit that failed or no event by the
         horizon) or fits did not converge.
     """
-    if protocol.comparisons is None:
-        raise ValidationInputError(
-            "compare_arms: the protocol has no comparisons section; name a reference arm "
-            "and extended arms under comparisons: to estimate added value."
-        )
-    reference = protocol.comparisons.reference
-    horizon = float(protocol.outcome.horizon_days)
-    b_total = int(protocol.validation.bootstrap)
-    seed = int(protocol.seed)
-    th = check_thresholds(protocol.validation.thresholds)
-    cuts = check_cuts(protocol.validation.risk_groups)
+    horizon = float(horizon)
+    b_total = int(n_bootstrap)
+    seed = int(seed)
+    th = check_thresholds(thresholds)
+    cuts = check_cuts(risk_groups)
     by_model = _check_fits(fits, outcome, X_by_arm, reference, factories)
     t, e = as_outcome(outcome["duration"], outcome["event"])
     h = check_horizon(t, e, horizon, where="outcome")
     hd = prepare(t, e, h)
 
-    # Reference first, then the extended arms in the protocol's order.
-    order = {a: k for k, a in enumerate(protocol.comparisons.arms)}
+    # Reference first, then the extended arms in the order given.
     for group in by_model.values():
-        group.sort(key=lambda f: (f.arm != reference, order.get(f.arm, len(order))))
+        group.sort(key=lambda f: f.arm != reference)
     apparent = {
         model: _all_stats(
             hd,

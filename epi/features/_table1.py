@@ -10,14 +10,16 @@ recovered by subtraction. Percentages go with their counts.
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from epi.disclosure import SUPPRESSED, mask_count, suppress_lines
 from epi.exceptions import ReportError
-from epi.report._disclosure import SUPPRESSED, mask_count, suppress_lines
+from epi.format import MINUS, fmt_count
 
 __all__ = ["SECTOR_LABELS", "make_table1", "table1_groups"]
 
@@ -171,7 +173,15 @@ def _cell_text(table: pd.DataFrame, col: str, level: str, column: dict[str, Any]
     rows = _rows_of(table, col)
     name = "Overall" if column["grouping"] is None else column["label"]
     value = rows.iloc[0][name] if level == "" else rows.xs(level, level=1)[name].iloc[0]
-    return str(value).strip()
+    return _house_style(str(value).strip())
+
+
+def _house_style(text: str) -> str:
+    """tableone's cell in epi's number style (`epi.format`): ``2179 (46.9)`` → ``2,179
+    (46.9)``, ``-1.4 (4.9)`` → ``−1.4 (4.9)``, ``7.0 [3.0,13.0]`` → ``7.0 [3.0, 13.0]``."""
+    text = re.sub(r"\[([^\],]+),([^\]]+)\]", r"[\1, \2]", text)
+    text = re.sub(r"^(\d+)(?= \()", lambda m: fmt_count(int(m.group(1))), text)
+    return re.sub(r"(?<![\w.])-(?=\d)", MINUS, text)
 
 
 def make_table1(

@@ -21,6 +21,7 @@ from epi.exceptions import ReportError
 __all__ = [
     "MASK_PREFIX",
     "SUPPRESSED",
+    "bundle_count",
     "is_masked",
     "mask_count",
     "suppress_line",
@@ -86,6 +87,22 @@ def mask_count(n: int, min_cell: int) -> str:
     if 0 < value < min_cell:
         return f"{MASK_PREFIX}{min_cell}"
     return f"{value:,}"
+
+
+def bundle_count(n: int, min_cell: int) -> int | str:
+    """A count as an exportable results bundle stores it: masked below the minimum cell size.
+
+    Returns ``n`` itself when it is 0 or at least ``min_cell``, else ``"<min_cell"``
+    (the same text as `mask_count`), so the bundle itself is safe to export.
+
+    Examples
+    --------
+    >>> bundle_count(3, 5), bundle_count(0, 5), bundle_count(12, 5)
+    ('<5', 0, 12)
+    """
+    _check_min_cell(min_cell)
+    value = _as_count(n, "bundle_count")
+    return f"{MASK_PREFIX}{min_cell}" if 0 < value < min_cell else value
 
 
 def is_masked(text: str) -> bool:

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from epi.disclosure import SUPPRESSED, is_masked
 from epi.exceptions import ReportError
-from epi.report import SUPPRESSED, is_masked, make_table1, table1_groups
-from tests.report.fixtures.bundle import small_cohort
+from epi.features import make_table1, table1_groups
+from tests.features._small_cohort import small_cohort
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,9 @@ touches an earlier one. Every artefact carries the protocol fingerprint.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
-import os
-import platform
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +19,18 @@ import duckdb
 import numpy as np
 from pydantic import BaseModel
 
-from epi import __version__
+from epi._cores import usable_cores
 from epi._progress import Progress
-from epi.analysis import analyse, arms_of
+from epi.bundle import (
+    Attrition,
+    CohortSummary,
+    DataReport,
+    Missingness,
+    NLPSummary,
+    ProtocolRecord,
+    RunRecord,
+    Table1,
+)
 from epi.data import (
     build_event_store,
     data_fingerprint,
@@ -33,8 +38,8 @@ from epi.data import (
     load_vocabularies,
     read_analysis_table,
 )
+from epi.disclosure import bundle_count
 from epi.exceptions import ProtocolError
-from epi.io import atomic_write_json
 from epi.protocol import (
     AnalysisTableSource,
     CodeList,
@@ -44,32 +49,14 @@ from epi.protocol import (
     load_protocol,
 )
 from epi.protocol._registry import canonical
+from epi.study._analysis import analyse, arms_of
+from epi.study._context import RunContext, versions
 
 if TYPE_CHECKING:
     from epi.cohort import Cohort
     from epi.features import FeatureSets
 
-__all__ = ["RunContext", "check", "run"]
-
-PACKAGES = (
-    "numpy",
-    "pandas",
-    "duckdb",
-    "pydantic",
-    "scipy",
-    "scikit-learn",
-    "statsmodels",
-    "lifelines",
-    "scikit-survival",
-    "pymc",
-    "arviz",
-    "stanza",
-    "torch",
-    "tableone",
-    "matplotlib",
-    "pypandoc_binary",
-    "typst",
-)
+__all__ = ["check", "check_code_lists", "check_models", "describe_index", "run"]
 
 
 def _quiet(_: str) -> None:
@@ -115,63 +102,6 @@ def check_code_lists(protocol: Protocol, file: str | Path) -> int:
                 "(data_specs/_vocabularies.yaml)."
             )
     return n
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "epi": __version__}
-    for name in PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-@dataclass
-class RunContext:
-    """What the stages of one run share: the protocol, its stamp and the run folder."""
-
-    protocol: Protocol
-    protocol_path: Path
-    lock: LockStatus
-    work_dir: Path
-    progress: Progress
-    timings: dict[str, float] = field(default_factory=dict)
-    artefacts: dict[str, Any] = field(default_factory=dict)
-    workers: int = 1
-    started_utc: str = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    )
-
-    @property
-    def stamp(self) -> dict[str, Any]:
-        """Fields every artefact carries."""
-        return {
-            "protocol_fingerprint": self.lock.fingerprint,
-            "study_id": self.protocol.study.id,
-            "synthetic": self.protocol.data.source == "synthetic",
-            "epi_version": __version__,
-        }
-
-    def write_json(self, relative: str, payload: dict[str, Any]) -> Path:
-        """Write a stamped JSON artefact under the run folder."""
-        return atomic_write_json(self.work_dir / relative, {**self.stamp, **payload})
-
-    def timed(self, stage: str) -> _Timer:
-        """Context manager recording the stage's wall time."""
-        return _Timer(self, stage)
-
-
-class _Timer:
-    def __init__(self, ctx: RunContext, stage: str) -> None:
-        self.ctx, self.stage = ctx, stage
-
-    def __enter__(self) -> None:
-        self.start = time.perf_counter()
-        self.ctx.progress(f"{self.stage}…")
-
-    def __exit__(self, *exc: object) -> None:
-        self.ctx.timings[self.stage] = round(time.perf_counter() - self.start, 3)
 
 
 def check_models(protocol: Protocol, file: str | Path) -> None:
@@ -288,38 +218,31 @@ def _stage_cohort(ctx: RunContext, con: duckdb.DuckDBPyConnection) -> Cohort:
         cohort = build_cohort(con, ctx.protocol)
         cohort.write(ctx.work_dir / "cohort")
         summary = cohort.summary()
-        ctx.write_json(
-            "cohort/attrition.json",
-            {"steps": cohort.attrition.replace({np.nan: None}).to_dict(orient="records")},
+        ctx.write(
+            Attrition, steps=cohort.attrition.replace({np.nan: None}).to_dict(orient="records")
         )
         follow = cohort.table["duration"]
-        ctx.write_json(
-            "cohort/summary.json",
-            {
-                "n": summary["persons"],
-                "events": {
-                    "outcome": summary["outcomes"],
-                    "competing": summary["competing_deaths"],
-                    "censored": summary["censored"],
-                },
-                "horizon_days": cohort.horizon_days,
-                "n_practices": int(cohort.table["practice_id"].nunique()),
-                "n_municipalities": int(cohort.table["municipality_code"].nunique()),
-                "follow_up_days": {
-                    "median": float(follow.median()),
-                    "q1": float(follow.quantile(0.25)),
-                    "q3": float(follow.quantile(0.75)),
-                },
-                "index": describe_index(ctx.protocol),
-                "code_lists": {
-                    "outcome": [c.model_dump(mode="json") for c in ctx.protocol.outcome.code_lists],
-                    "index": [
-                        c.model_dump(mode="json") for c in ctx.protocol.cohort.index.code_lists
-                    ],
-                    "exclusions": [
-                        e.model_dump(mode="json") for e in ctx.protocol.cohort.exclusions
-                    ],
-                },
+        ctx.write(
+            CohortSummary,
+            n=summary["persons"],
+            events={
+                "outcome": summary["outcomes"],
+                "competing": summary["competing_deaths"],
+                "censored": summary["censored"],
+            },
+            horizon_days=cohort.horizon_days,
+            n_practices=int(cohort.table["practice_id"].nunique()),
+            n_municipalities=int(cohort.table["municipality_code"].nunique()),
+            follow_up_days={
+                "median": float(follow.median()),
+                "q1": float(follow.quantile(0.25)),
+                "q3": float(follow.quantile(0.75)),
+            },
+            index=describe_index(ctx.protocol),
+            code_lists={
+                "outcome": [c.model_dump(mode="json") for c in ctx.protocol.outcome.code_lists],
+                "index": [c.model_dump(mode="json") for c in ctx.protocol.cohort.index.code_lists],
+                "exclusions": [e.model_dump(mode="json") for e in ctx.protocol.cohort.exclusions],
             },
         )
     ctx.progress(
@@ -350,7 +273,7 @@ def _stage_notes(
         mentions = extract_mentions(
             notes,
             pack=spec.pack,
-            n_jobs=os.cpu_count() or 1,
+            n_jobs=usable_cores(),
             max_failure_share=spec.max_failure_share,
         )
         variables = note_variables(mentions, index, spec.lookback_days, spec.concepts or None)
@@ -373,25 +296,29 @@ def _stage_notes(
             )
             .reset_index()
         )
-        ctx.write_json(
-            "results/nlp.json",
-            {
-                "pack": spec.pack,
-                "lookback_days": spec.lookback_days,
-                "notes_by_sector": notes.groupby("sector").size().astype(int).to_dict(),
-                "processing": {k: v for k, v in summary.items() if k != "pack"},
-                "mentions_by_concept": by_concept.astype(
-                    {c: int for c in by_concept.columns if c != "concept"}
-                ).to_dict(orient="records"),
-                "variables": list(variables.columns),
+        # every count of the exportable bundle is masked below the minimum cell size
+        min_cell = ctx.protocol.report.min_cell_size
+        counts = [c for c in by_concept.columns if c != "concept"]
+        ctx.write(
+            NLPSummary,
+            pack=spec.pack,
+            lookback_days=spec.lookback_days,
+            notes_by_sector={
+                sector: bundle_count(int(n), min_cell)
+                for sector, n in notes.groupby("sector").size().items()
             },
+            processing={k: v for k, v in summary.items() if k != "pack"},
+            mentions_by_concept=[
+                {"concept": r["concept"], **{c: bundle_count(int(r[c]), min_cell) for c in counts}}
+                for r in by_concept.to_dict(orient="records")
+            ],
+            variables=list(variables.columns),
         )
     ctx.progress(f"notes: {len(notes)} notes read, {len(mentions)} mentions")
 
 
 def _stage_features(ctx: RunContext, con: duckdb.DuckDBPyConnection, cohort: Cohort) -> FeatureSets:
-    from epi.features import build_features
-    from epi.report import make_table1, table1_groups
+    from epi.features import build_features, make_table1, table1_groups
 
     with ctx.timed("features"):
         features = build_features(con, cohort, ctx.protocol)
@@ -399,25 +326,24 @@ def _stage_features(ctx: RunContext, con: duckdb.DuckDBPyConnection, cohort: Coh
         _stage_notes(ctx, con, cohort, features)
     with ctx.timed("descriptives"):
         miss = features.missingness()
-        ctx.write_json(
-            "features/missingness.json",
-            {
-                "features": [
-                    {
-                        "feature": r.feature,
-                        "set": r.set,
-                        "sector": r.sector,
-                        "n_missing": int(r.missing),
-                        "pct_missing": float(r.percent),
-                    }
-                    for r in miss.itertuples()
-                ]
-            },
+        ctx.write(
+            Missingness,
+            features=[
+                {
+                    "feature": r.feature,
+                    "set": r.set,
+                    "sector": r.sector,
+                    "n_missing": int(r.missing),
+                    "pct_missing": float(r.percent),
+                }
+                for r in miss.itertuples()
+            ],
         )
         design = features.design(features.names)
         groups = table1_groups(cohort.table, design, cohort.horizon_days)
-        table1 = make_table1(cohort.table, design, groups, ctx.protocol.report.min_cell_size)
-        ctx.write_json("features/table1.json", table1)
+        ctx.write(
+            Table1, **make_table1(cohort.table, design, groups, ctx.protocol.report.min_cell_size)
+        )
     return features
 
 
@@ -433,7 +359,7 @@ def _run_registers(ctx: RunContext) -> str:
         )
         inputs = [find_table_file(source, t.table) for t in report.tables if t.present]
         data_fp = data_fingerprint([p for p in inputs if p is not None])
-    ctx.write_json("data_report.json", {"tables": report.as_dict(), "data_fingerprint": data_fp})
+    ctx.write(DataReport, tables=report.as_dict(), data_fingerprint=data_fp)
     con = duckdb.connect(str(ctx.work_dir / "store.duckdb"), read_only=True)
     try:
         cohort = _stage_cohort(ctx, con)
@@ -462,19 +388,17 @@ def _run_analysis_table(ctx: RunContext) -> str:
             on_invalid=d.on_invalid,
         )
         data_fp = data_fingerprint([Path(d.path)])
-        ctx.write_json(
-            "data_report.json",
-            {
-                "tables": {
-                    "analysis_table": {
-                        "file": d.path,
-                        "rows_read": len(table.X) + sum(table.dropped.values()),
-                        "rows_kept": len(table.X),
-                        "dropped": table.dropped,
-                    }
-                },
-                "data_fingerprint": data_fp,
+        ctx.write(
+            DataReport,
+            tables={
+                "analysis_table": {
+                    "file": d.path,
+                    "rows_read": len(table.X) + sum(table.dropped.values()),
+                    "rows_kept": len(table.X),
+                    "dropped": table.dropped,
+                }
             },
+            data_fingerprint=data_fp,
         )
     with ctx.timed("models and validation"):
         analyse(ctx, table.outcome, {"predictors": (["predictors"], table.X)})
@@ -530,7 +454,7 @@ def run(
     ctx = RunContext(protocol, protocol_path, lock, work, progress, workers=workers)
     try:
         started = time.perf_counter()
-        ctx.write_json("protocol.json", {"protocol": canonical(protocol), "lock": lock.as_dict()})
+        ctx.write(ProtocolRecord, protocol=canonical(protocol), lock=lock.as_dict())
         if protocol.data.source == "analysis_table":
             data_fp = _run_analysis_table(ctx)
         else:
@@ -571,18 +495,16 @@ def _git_commit() -> str | None:
 
 def _write_manifest(ctx: RunContext, data_fp: str) -> None:
     """``run.json``: versions, seed, timings and the data fingerprint (reproducibility)."""
-    ctx.write_json(
-        "run.json",
-        {
-            "protocol_file": str(ctx.protocol_path),
-            "lock": ctx.lock.as_dict(),
-            "seed": ctx.protocol.seed,
-            "started_utc": ctx.started_utc,
-            "timings_s": ctx.timings,
-            "versions": _versions(),
-            "stages_run": [k for k in ctx.timings if k != "total"],
-            "data_fingerprint": data_fp,
-            "git_commit": _git_commit(),
-            "artefacts": ctx.artefacts,
-        },
+    ctx.write(
+        RunRecord,
+        protocol_file=str(ctx.protocol_path),
+        lock=ctx.lock.as_dict(),
+        seed=ctx.protocol.seed,
+        started_utc=ctx.started_utc,
+        timings_s=ctx.timings,
+        versions=versions(),
+        stages_run=[k for k in ctx.timings if k != "total"],
+        data_fingerprint=data_fp,
+        git_commit=_git_commit(),
+        artefacts=ctx.artefacts,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.comparison._sim import Design, fit_arms, protocol_for, simulate
+from tests.validation.comparison._sim import Design, fit_arms, settings_for, simulate
 
 
 @pytest.fixture(scope="session")
@@ -15,8 +15,7 @@ def design() -> Design:
 @pytest.fixture(scope="session")
 def compared(design: Design) -> dict:
     """compare_arms on the simulated design with B = 40 (shared by several tests)."""
-    from epi.comparison import compare_arms
+    from epi.validation.comparison import compare_arms
 
     fits, factories = fit_arms(design)
-    protocol = protocol_for(list(design.X), bootstrap=40)
-    return compare_arms(fits, design.outcome, design.X, protocol, factories)
+    return compare_arms(fits, design.outcome, design.X, factories, **settings_for(40))

@@ -1,0 +1,42 @@
+"""Added value of cross-sector data: the comparison of feature-set arms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from epi.report.sections._shared import Sections
+from epi.report.sections.results import generic
+
+
+def added_value(s: Sections) -> None:
+    """The added-value part; a file of another shape is shown as generic tables."""
+    comp = s.bundle.section("comparisons")
+    result = s.bundle.get("added_value")
+    # the shape epi.validation.comparison.compare_arms writes; anything else is shown generically
+    if isinstance(result, dict) and "arms" in result and "method" in result:
+        _comparison(s, result)
+    else:
+        generic(
+            s,
+            "added_value",
+            "Added value of cross-sector data",
+            s.absent("added_value") + " (the added-value analysis has not run)"
+            if comp
+            else "no comparison of arms is registered in the protocol",
+        )
+
+
+def _comparison(s: Sections, result: dict[str, Any]) -> None:
+    """The comparison of arms: wording, tables and forest plot from epi.validation.comparison."""
+    from epi.validation.comparison import added_value_text, forest_figure
+
+    figure = s.figure(
+        "added_value_forest",
+        lambda: forest_figure(result),
+        "Differences between each extended arm and the reference arm (optimism-corrected, "
+        "with paired-bootstrap intervals).",
+        "Forest plot: for each extended feature-set arm, the difference from the reference "
+        "arm in C indices, AUC, Brier score and IPA with intervals; a vertical line marks no "
+        "difference.",
+    )
+    s.part("added_value", added_value_text(result, heading=False) + "\n\n" + figure)
