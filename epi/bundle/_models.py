@@ -283,6 +283,9 @@ class Performance(BundleFile):
     interval: str = Field(description="how every interval of this file was computed")
     temporal_not_done: str | None
     internal_external_by: str | None
+    arm_order: list[str] = Field(
+        description="arms in the protocol's order, reference first (JSON maps are sorted)"
+    )
     arms: dict[str, ArmPerformance]
 
 

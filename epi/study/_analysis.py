@@ -442,6 +442,7 @@ def analyse(ctx: RunContext, people: pd.DataFrame, designs: Designs) -> list[Arm
         interval=INTERVAL_DESCRIPTION,
         temporal_not_done=temporal_reason,
         internal_external_by=v.internal_external,
+        arm_order=sorted(designs, key=lambda a: a != getattr(protocol.comparisons, "reference", a)),
         arms=performance,
     )
     if added_value is not None:

@@ -148,11 +148,11 @@ class Sections:
 
     def perf_rows(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(arm, model, measures by validation) of ``results/performance.json``, in the
-        protocol's order of arms (reference first) and models (the bundle's JSON is
+        protocol's order of arms (``arm_order``) and models (the bundle's JSON maps are
         written with sorted keys)."""
         perf = self.bundle.get("performance") or {}
         arms = perf.get("arms") or {}
-        arm_order = list((self.bundle.section("comparisons") or {}).get("arms") or {})
+        arm_order = list(perf.get("arm_order") or [])
         model_order = [m.get("name") for m in self.bundle.section("models", default=[]) or []]
 
         def rank(order: list[Any], key: str) -> tuple[int, str]:

@@ -290,13 +290,13 @@ def outcome(s: Sections) -> None:
         )
         return
     bits = [
-        f"The outcome, {s.outcome_name()},"
+        f"The outcome, {s.outcome_name()}"
         + (
             f" ({escape(str(o['description']).strip().rstrip('.'))})"
             if o.get("description")
             else ""
         )
-        + " is the first record of a code in @tbl-code-lists after the index date and "
+        + ", is the first record of a code in @tbl-code-lists after the index date and "
         f"within {s.horizon}."
     ]
     if o.get("admission_only"):
@@ -404,9 +404,10 @@ def sample_size(s: Sections) -> None:
             "penalised or the candidate parameters are reduced."
         )
     s.part("sample_size", text)
+    order = list((s.bundle.get("performance") or {}).get("arm_order") or [])
     rows = [
         [
-            escape(arm),
+            arm,
             fmt_count(r.get("parameters")),
             " / ".join(fmt_count(c.get("n")) for c in r.get("criteria") or []),
             fmt_count(r.get("n")),
@@ -415,7 +416,9 @@ def sample_size(s: Sections) -> None:
             "yes" if r.get("meets") else "no",
             fmt_count(r.get("max_parameters")),
         ]
-        for arm, r in arms.items()
+        for arm, r in sorted(
+            arms.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99
+        )
     ]
     s.table(
         "sample_size",
