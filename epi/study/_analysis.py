@@ -704,7 +704,6 @@ def _heterogeneity(
     model = fit.fitted.model_
     min_cell = ctx.protocol.report.min_cell_size
     results = ctx.work_dir / "results"
-    masked = f"<{min_cell}"
 
     def num(x: Any) -> float | None:
         return float(x) if x is not None and np.isfinite(x) else None
@@ -738,8 +737,8 @@ def _heterogeneity(
     out["figures"] = {"caterpillar": {}, "shrinkage": {}}
     for group in model.design_.groups:
         effects = bayes.group_effects(model, group, prob=prob, min_size=min_cell)
-        for col in ("n_persons", "n_events"):  # masked below the minimum cell size
-            effects[col] = effects[col].astype(object).where(effects[col].notna(), masked)
+        for col in ("n_persons", "n_events"):  # the bundle's counts: masked (epi.disclosure)
+            effects[col] = [bundle_count(int(v), min_cell) for v in effects[col]]
         out["cluster_effects"][group] = _records(effects)
         table = bayes.shrinkage_table(model, group, min_size=min_cell)
         bands = bayes.shrinkage_summary(model, group, min_size=min_cell, table=table)

@@ -1,8 +1,9 @@
 """Report material from a fitted Bayesian survival model (aggregated, never person-level).
 
 Every table is per parameter or per cluster; clusters with fewer than
-``min_size`` persons are pooled into one row (or left out) and event counts
-below ``min_size`` are masked (``<NA>``), as Danish register rules demand.
+``min_size`` persons are pooled into one row (or left out). Counts are raw:
+the study masks them as it writes the bundle (`epi.disclosure`), the one
+place the small-cell rule lives.
 """
 
 from __future__ import annotations
@@ -128,11 +129,6 @@ def _counts(model: _BayesSurvival, group: str) -> tuple[np.ndarray, np.ndarray]:
     return n, e
 
 
-def _masked(counts: np.ndarray, min_size: int) -> pd.Series:
-    s = pd.Series(counts, dtype="Int64")
-    return s.mask(s < min_size)
-
-
 def group_effects(
     model: _BayesSurvival, group: str, *, prob: float = 0.9, min_size: int = 5
 ) -> pd.DataFrame:
@@ -180,8 +176,8 @@ def group_effects(
     hr = np.exp(effects)
     hlo, hhi = _interval(hr, prob)
     cols = {
-        "n_persons": _masked(np.asarray(n_out), min_size).to_numpy(),
-        "n_events": _masked(np.asarray(e_out), min_size).to_numpy(),
+        "n_persons": np.asarray(n_out, dtype=int),
+        "n_events": np.asarray(e_out, dtype=int),
         "n_levels": k_out,
         "mean": effects.mean(axis=0),
         "lower": lo,
@@ -191,8 +187,6 @@ def group_effects(
         "hr_upper": hhi,
     }
     out = pd.DataFrame(cols, index=pd.Index(labels, name=group))
-    out["n_persons"] = out["n_persons"].astype("Int64")
-    out["n_events"] = out["n_events"].astype("Int64")
     return out.sort_values("mean")
 
 
@@ -315,7 +309,7 @@ def shrinkage_table(
     out = pd.DataFrame(
         {
             "n_persons": pd.array(n, dtype="Int64"),
-            "n_events": _masked(e, min_size).to_numpy(),
+            "n_events": e,
             "expected": expected,
             "unpooled": unpooled,
             "posterior_mean": u_mean,
