@@ -11,8 +11,10 @@ import argparse
 import importlib
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from epi import __version__
 from epi._cores import usable_cores
@@ -75,19 +77,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("check", help="validate a protocol and, if present, its data")
-    p.add_argument("protocol", type=Path)
+    p = sub.add_parser(
+        "check",
+        help="validate a protocol and, if present, its data",
+        description="Validate a study protocol (keys, types, code lists, models, lock) and, "
+        "for source: tables, check every data file against its spec. Writes nothing.",
+    )
+    p.add_argument("protocol", type=Path, help="the study protocol (YAML)")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("run", help="run a study protocol end to end")
-    p.add_argument("protocol", type=Path)
+    p = sub.add_parser(
+        "run",
+        help="run a study protocol end to end",
+        description="Run every stage of a protocol (data, cohort, features, note variables, "
+        "models, validation, added value, report) into a new folder "
+        "OUT/<study-id>/<UTC timestamp>/; nothing is written elsewhere.",
+    )
+    p.add_argument("protocol", type=Path, help="the study protocol (YAML)")
     p.add_argument("--out", type=Path, default=Path("runs"), help="runs folder (default: runs)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("protocol", help="lock a protocol or write its JSON Schema")
     psub = p.add_subparsers(dest="protocol_command", required=True, metavar="ACTION")
-    lock = psub.add_parser("lock", help="register a protocol: write FILE.lock.json")
-    lock.add_argument("file", type=Path)
+    lock = psub.add_parser(
+        "lock",
+        help="register a protocol: write FILE.lock.json",
+        description="Register a protocol: write its fingerprint to FILE.lock.json. Later "
+        "runs refuse a changed section unless an amendment names it.",
+    )
+    lock.add_argument("file", type=Path, help="the study protocol (YAML) to register")
     lock.set_defaults(func=_cmd_lock)
     schema = psub.add_parser("schema", help="write the protocol JSON Schema")
     schema.add_argument("--out", type=Path, default=Path("protocols/_schema"))
@@ -100,10 +118,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line for people at a terminal: no source path, no code excerpt."""
+    text = " ".join(str(message).split())
+    print(f"epi: {category.__name__}: {text}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``epi`` command line and return its exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
+    if not debug:
+        warnings.showwarning = _one_line_warning
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -108,3 +108,27 @@ def test_a_stage_whose_commands_fail_to_import_is_not_dropped_silently(
     assert (
         "ModuleNotFoundError: No module named 'epi.validation._absent'" in capsys.readouterr().err
     )
+
+
+def test_warnings_print_as_one_line_without_source(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+    from types import SimpleNamespace
+
+    from epi import cli
+    from epi.exceptions import StatisticalWarning
+
+    def warn(_args: object) -> int:
+        warnings.warn("few events\nin arm 'gp'", StatisticalWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)  # restored afterwards
+    parser = cli.build_parser()
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(parser, "parse_args", lambda _argv: SimpleNamespace(func=warn))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert cli.main(["check", "x.yaml"]) == 0
+    err = capsys.readouterr().err
+    assert err == "epi: StatisticalWarning: few events in arm 'gp'\n"

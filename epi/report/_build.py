@@ -149,5 +149,7 @@ def build_report(
         raise
     out = {"qmd": final / "report.qmd"}
     out.update({fmt: final / f"report.{fmt}" for fmt in fmts})
-    say(f"report: {', '.join(str(p) for p in out.values())}")
+    # no paths here: inside `epi run` the folder is still the hidden .partial one; the
+    # run's last line (and `epi report`) names the finished files
+    say(f"report: {', '.join(out)} written")
     return out
