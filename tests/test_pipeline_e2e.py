@@ -80,7 +80,7 @@ def test_added_value_reaches_the_report(run_dir: Path) -> None:
     part = (run_dir / "report/parts/added_value.md").read_text(encoding="utf-8")
     assert "significantly" not in part
     html = (run_dir / "report/report.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"<h\d[^>]*>[^<]*Added value of cross-sector data", html)) == 1
+    assert len(re.findall(r"<h\d[^>]*>[^<]*Added value of additional data", html)) == 1
     # the headline difference reaches the abstract with its interval
     d = comparison["differences"]["harrell_c"]
     abstract = (run_dir / "report/parts/abstract.md").read_text(encoding="utf-8")

@@ -123,7 +123,8 @@ def _data_table(s: Sections) -> None:
             if t.get("first_date")
             else "not recorded"
         )
-        rows.append([_sector(name), name, read_txt, kept_txt, dropped_s, dates])
+        sector = _sector(name) if s.registers else "–"
+        rows.append([sector, name, read_txt, kept_txt, dropped_s, dates])
     s.table(
         "data_sources",
         md_table(
@@ -261,6 +262,17 @@ def data_preparation(s: Sections) -> None:
     """How the input tables were checked and loaded (part data_preparation)."""
     dr = s.bundle.get("data_report")
     on_invalid = s.bundle.section("data", "on_invalid", default="error")
+    if not s.registers:
+        s.part(
+            "data_preparation",
+            "The analysis table was checked before use: follow-up times must be positive "
+            "numbers, events 0, 1 or 2, predictors numeric and person ids (when given) unique. "
+            "Rows failing "
+            f"a check {'stopped the run' if on_invalid == 'error' else 'were dropped'} "
+            f"(`data.on_invalid: {on_invalid}`; @tbl-data-sources). The same checks apply to "
+            "every person.",
+        )
+        return
     text = (
         "Every input table was checked against its data specification (columns, types, "
         "code vocabularies, keys and dates) before use, and loaded into one event store. "
