@@ -71,6 +71,7 @@ COHORT_COLUMNS = [
     "practice_id",
     "municipality_code",
     "age",
+    "age_completed",
     "sex",
     "index_year",
 ]
@@ -529,6 +530,9 @@ def build_cohort(con: duckdb.DuckDBPyConnection, protocol: Protocol) -> Cohort:
             "practice_id": sub["practice_at"].fillna(sub["practice_entry"]).astype(str),
             "municipality_code": sub["muni_at"].fillna(sub["muni_entry"]).astype(str),
             "age": sub["age"].astype(float),
+            # completed years, as eligibility counts them (age_min 65 keeps 64.9993-year-olds
+            # whose 65th birthday is the index date); subgroups use it too
+            "age_completed": sub["age_completed"].astype(np.int64),
             "sex": sub["sex"].astype(str),
         },
         index=sub.index,

@@ -234,9 +234,9 @@ def _subgroups(
         groupings["sex"] = table["sex"].astype(str)
     if "age" in table:
         labels = ["<65", "65-74", "75-84", "85+"]
-        groupings["age_group"] = pd.cut(
-            table["age"], AGE_GROUPS, right=False, labels=labels
-        ).astype(str)
+        # completed years, as eligibility: a 64.9993-year-old in a 65+ cohort is 65
+        years = table["age_completed"] if "age_completed" in table else np.floor(table["age"])
+        groupings["age_group"] = pd.cut(years, AGE_GROUPS, right=False, labels=labels).astype(str)
     if "municipality_code" in table:
         groupings["municipality"] = table["municipality_code"].astype(str)
     duration, event = table["duration"].to_numpy(float), table["event"].to_numpy(int)

@@ -285,6 +285,8 @@ def test_death_and_birthday_on_the_index_date() -> None:
     t = build_cohort(make_store(persons, events), proto).table
     assert (t.at["D1", "duration"], t.at["D1", "event"]) == (0.5, 2)  # dies on day 0
     assert t.at["D2", "age"] == pytest.approx(65.0, abs=0.01)  # 65th birthday: eligible
+    # days / 365.25 falls just short of 65; completed years, as eligibility counts, do not
+    assert t.at["D2", "age"] < 65 and t.at["D2", "age_completed"] == 65
     late = _protocol(
         ACUTE, cohort__eligibility__home_dwelling=False, outcome__index_day_counts=False
     )
