@@ -14,8 +14,8 @@ import yaml
 from epi.exceptions import ReportError
 from epi.io import atomic_write_bytes, atomic_write_text
 from epi.report._bundle import load_bundle
-from epi.report._content import build_content
 from epi.report._render import FORMATS, preprocess, render
+from epi.report.sections import build_content
 
 __all__ = ["build_report", "templates_dir"]
 

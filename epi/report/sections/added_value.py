@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from epi.report._markdown import not_performed
 from epi.report.sections._shared import Sections
-from epi.report.sections.results import generic
 
 
 def added_value(s: Sections) -> None:
-    """The added-value part; a file of another shape is shown as generic tables."""
-    comp = s.bundle.section("comparisons")
+    """The added-value part (the typed bundle guarantees compare_arms' shape)."""
     result = s.bundle.get("added_value")
-    # the shape epi.validation.comparison.compare_arms writes; anything else is shown generically
-    if isinstance(result, dict) and "arms" in result and "method" in result:
-        _comparison(s, result)
-    else:
-        generic(
-            s,
-            "added_value",
-            "Added value of cross-sector data",
+    if result is None:
+        why = (
             s.absent("added_value") + " (the added-value analysis has not run)"
-            if comp
-            else "no comparison of arms is registered in the protocol",
+            if s.bundle.section("comparisons")
+            else "no comparison of arms is registered in the protocol"
         )
+        s.part("added_value", not_performed("Added value of cross-sector data", why))
+        return
+    _comparison(s, result)
 
 
 def _comparison(s: Sections, result: dict[str, Any]) -> None:

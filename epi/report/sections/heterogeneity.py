@@ -19,7 +19,6 @@ from epi.report._bundle import OPTIONAL_FILES, Bundle, records
 from epi.report._figures import copy_figure
 from epi.report._markdown import escape, md_figure, md_table, not_performed
 from epi.report.sections._shared import Sections, horizon_text
-from epi.report.sections.results import generic
 
 #: Labels of the cluster columns (singular, plural).
 GROUP_LABELS = {
@@ -91,7 +90,7 @@ def _parameter_label(name: str) -> str:
 
 
 def hierarchical(bundle: Bundle) -> dict[str, Any] | None:
-    """``results/heterogeneity.json`` when it has the shape epi.study writes, else None."""
+    """``results/heterogeneity.json`` when the run fitted a hierarchical model, else None."""
     het = bundle.get("heterogeneity")
     if isinstance(het, dict) and isinstance(het.get("models"), list) and het["models"]:
         return het
@@ -99,16 +98,15 @@ def hierarchical(bundle: Bundle) -> dict[str, Any] | None:
 
 
 def heterogeneity(s: Sections) -> None:
-    """The heterogeneity part; a file of another shape is shown as generic tables."""
+    """The heterogeneity part, or why there is none."""
     het = hierarchical(s.bundle)
     if het is not None:
         _hierarchical(s, het)
+    elif s.registers:
+        what = "Heterogeneity across GP practices and municipalities"
+        s.part("heterogeneity", not_performed(what, NOT_RUN))
     else:
-        if s.registers:
-            what = "Heterogeneity across GP practices and municipalities"
-            generic(s, "heterogeneity", what, NOT_RUN)
-        else:
-            s.part("heterogeneity", not_performed("Heterogeneity across clusters", NO_CLUSTERS))
+        s.part("heterogeneity", not_performed("Heterogeneity across clusters", NO_CLUSTERS))
 
 
 def _hierarchical(s: Sections, result: dict[str, Any]) -> None:

@@ -581,13 +581,6 @@ def heterogeneity_methods(s: Sections) -> None:
     het = hierarchical(s.bundle)
     if het is not None:
         s.part("heterogeneity_methods", _heterogeneity_methods_text(s, het))
-    elif s.bundle.has("heterogeneity"):
-        s.part(
-            "heterogeneity_methods",
-            "Heterogeneity across GP practices and municipalities was quantified with "
-            "hierarchical (random-effects) survival models; see [Heterogeneity]"
-            "(#sec-heterogeneity).",
-        )
     else:
         s.part(
             "heterogeneity_methods",

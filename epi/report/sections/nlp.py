@@ -54,7 +54,7 @@ def nlp(s: Sections) -> None:
         )
     s.part("nlp", text + "\n\n@tbl-nlp-mentions gives the mentions by concept and context.")
     rows = [
-        [escape(r.concept.replace("_", " ")), s.count(r.mentions)]
+        [r.concept.replace("_", " "), s.count(r.mentions)]
         + [s.count(getattr(r, c)) for c in CONTEXTS]
         for r in sorted(summary.mentions_by_concept, key=lambda r: r.concept)
     ]

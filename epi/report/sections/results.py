@@ -1,8 +1,4 @@
-"""Results: flow, characteristics, development, performance, calibration, subgroups.
-
-``generic`` shows a bundle file of another shape as plain tables; the
-added-value, heterogeneity and NLP parts fall back on it.
-"""
+"""Results: flow, characteristics, development, performance, calibration, subgroups."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ import hashlib
 from typing import Any
 
 from epi.bundle import Coefficients, PHTest
-from epi.disclosure import is_masked, mask_count, suppress_masked_line
+from epi.disclosure import is_masked, suppress_masked_line
 from epi.exceptions import ReportError
 from epi.format import fmt_measure, fmt_num, fmt_p
 from epi.report._bundle import OPTIONAL_FILES, records
@@ -48,22 +44,6 @@ VALIDATIONS = {
     "temporal": "Temporal",
     "internal_external": "Internal–external",
 }
-
-
-_STAMP = {"protocol_fingerprint", "study_id", "synthetic", "epi_version"}
-
-
-_TEXT_KEYS = {"text", "texts", "example", "examples", "snippet", "snippets", "note_text", "notes"}
-
-
-def _as_records(obj: Any) -> list[dict[str, Any]]:
-    """Records from a list of dicts or a dict of equally long lists (column form)."""
-    if isinstance(obj, list):
-        return [r for r in obj if isinstance(r, dict)]
-    if isinstance(obj, dict) and obj and all(isinstance(v, list) for v in obj.values()):
-        keys = list(obj)
-        return [dict(zip(keys, vals, strict=True)) for vals in zip(*obj.values(), strict=True)]
-    return []
 
 
 def flow(s: Sections) -> None:
@@ -446,10 +426,7 @@ def performance(s: Sections) -> None:
 
 def calibration(s: Sections) -> None:
     """Calibration plots (part calibration) and groups (table calibration_groups)."""
-    curves = [
-        {**c, "points": _as_records(c.get("points")), "groups": _as_records(c.get("groups"))}
-        for c in records(s.bundle.get("calibration"), "curves")
-    ]
+    curves = records(s.bundle.get("calibration"), "curves")
     if not curves:
         s.part("calibration", not_performed("Calibration plots", s.absent("calibration")))
         s.table(
@@ -510,28 +487,7 @@ def calibration(s: Sections) -> None:
 
 def decision_curves(s: Sections) -> None:
     """Decision curves (part decision_curves) and net benefit (table net_benefit)."""
-    raw = records(s.bundle.get("decision_curves"), "curves")
-    rows: list[dict[str, Any]] = []
-    for r in raw:
-        if isinstance(r.get("threshold"), list):
-            for t, nb in zip(r["threshold"], r.get("net_benefit") or [], strict=False):
-                rows.append(
-                    {
-                        "arm": r.get("arm"),
-                        "model": str(r.get("model")),
-                        "threshold": t,
-                        "net_benefit": nb,
-                    }
-                )
-        elif r.get("threshold") is not None:
-            rows.append(
-                {
-                    "arm": r.get("arm"),
-                    "model": str(r.get("model")),
-                    "threshold": r["threshold"],
-                    "net_benefit": r.get("net_benefit"),
-                }
-            )
+    rows: list[dict[str, Any]] = records(s.bundle.get("decision_curves"), "curves")
     rows = [r for r in rows if r["net_benefit"] is not None]
     if not rows:
         s.part(
@@ -672,77 +628,3 @@ def subgroups(s: Sections) -> None:
             alt,
         )
     s.part("subgroups", text)
-
-
-def generic(s: Sections, name: str, what: str, reason: str) -> None:
-    """Bundle file ``name`` as its scalar values and one table per list (part ``name``).
-
-    ``what`` names the analysis; ``reason`` says why it was not performed when the
-    file is absent.
-    """
-    obj = s.bundle.get(name)
-    if not obj:
-        s.part(name, not_performed(what, reason))
-        return
-    tables = []
-    for key, value in obj.items() if isinstance(obj, dict) else [("rows", obj)]:
-        if key in _STAMP or key in _TEXT_KEYS:
-            continue
-        recs = records(value) if isinstance(value, list) else []
-        if not recs:
-            continue
-        cols = [k for k in dict.fromkeys(k for r in recs for k in r) if k not in _TEXT_KEYS]
-        rows = [[_cell(s, k, r.get(k)) for k in cols] for r in recs]
-        label = f"tbl-{name.replace('_', '-')}-{key.replace('_', '-')}"
-        tables.append(
-            md_table(
-                [c.replace("_", " ") for c in cols],
-                rows,
-                label=label,
-                caption=f"{what}: {key.replace('_', ' ')}.",
-                source=OPTIONAL_FILES[name],
-            )
-        )
-    scalars = (
-        {
-            k: v
-            for k, v in obj.items()
-            if isinstance(obj, dict)
-            and k not in _STAMP
-            and not isinstance(v, list | dict)
-            and k not in _TEXT_KEYS
-        }
-        if isinstance(obj, dict)
-        else {}
-    )
-    text = "".join(f"- {escape(k)}: {escape(_cell(s, k, v))}\n" for k, v in scalars.items())
-    s.part(
-        name,
-        (text + "\n" if text else "") + "\n".join(tables)
-        or not_performed(what, f"{OPTIONAL_FILES[name]} holds no table this report can show"),
-    )
-
-
-def _cell(s: Sections, key: str, value: Any) -> str:
-    """Plain text of one value of a bundle file shown by ``generic`` (md_table escapes it)."""
-    if isinstance(value, dict) and "estimate" in value:
-        return fmt_measure(value)
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if key == "p" or key.endswith("_p") or key.startswith("p_"):
-        return fmt_p(value)
-    if isinstance(value, int) and key in (
-        "n",
-        "persons",
-        "events",
-        "count",
-        "mentions",
-        "notes",
-    ):
-        return mask_count(value, s.min_cell)
-    if isinstance(value, float):
-        return fmt_num(value, 3)
-    text = str(value)
-    if len(text) > 60:
-        return "[text omitted]"  # free text never enters the report
-    return text
